@@ -1,0 +1,79 @@
+"""The Flask app factory: the only place the app is built and its parts are bound."""
+from dataclasses import dataclass, field
+
+from flask import Flask
+from flask.json.provider import DefaultJSONProvider
+
+from api import errors
+from api.config import Config
+from api.extensions import api, db
+from api.regions import RegionRegistry
+from engine.calendar import WorkingCalendar, default_calendar
+from engine.clock import Clock, SystemClock
+
+
+@dataclass
+class AppState:
+    """Per-app collaborators the engine is given on every call."""
+    regions: RegionRegistry
+    clock: Clock = field(default_factory=SystemClock)
+    calendar: WorkingCalendar = field(default_factory=default_calendar)
+    listeners: list = field(default_factory=list)
+    background: list = field(default_factory=list)  # started workers / scheduler, stopped on shutdown
+
+
+class IsoJSONProvider(DefaultJSONProvider):
+    ensure_ascii = False
+
+    @staticmethod
+    def default(o):
+        if hasattr(o, "isoformat"):
+            return o.isoformat()
+        return DefaultJSONProvider.default(o)
+
+
+def create_app(config: Config | None = None, clock: Clock | None = None) -> Flask:
+    app = Flask(__name__)
+    app.json_provider_class = IsoJSONProvider
+    app.json = IsoJSONProvider(app)
+    config = config or Config()
+    app.config.from_object(config)
+    app.config["SQLALCHEMY_ENGINE_OPTIONS"] = _engine_options(app.config["SQLALCHEMY_DATABASE_URI"])
+    db.init_app(app)
+    api.init_app(app, spec_kwargs=_security_spec())
+    _register_blueprints(app)
+    errors.init_app(app)
+    app.extensions["newborn"] = AppState(regions=RegionRegistry(config.BPMN_ROOT), clock=clock or SystemClock())
+    with app.app_context():
+        _sqlite_pragmas(db.engine)
+    from api import cli
+    cli.init_app(app)
+    if not app.config.get("TESTING"):
+        from api import background
+        background.start(app)
+    return app
+
+
+def _engine_options(url: str) -> dict:
+    from engine.db import engine_options
+    return engine_options(url)
+
+
+def _sqlite_pragmas(engine) -> None:
+    if engine.dialect.name == "sqlite":
+        from sqlalchemy import event
+        from engine.db import _sqlite_pragmas as pragmas
+        event.listen(engine, "connect", pragmas)
+
+
+def _security_spec() -> dict:
+    return {"components": {"securitySchemes": {
+        "bearerAuth": {"type": "http", "scheme": "bearer"},
+        "basicAuth": {"type": "http", "scheme": "basic"}}},
+        "security": [{"bearerAuth": []}, {"basicAuth": []}]}
+
+
+def _register_blueprints(app: Flask) -> None:
+    from api.resources import auth, cases, definitions, regions, tasks
+    for module in (auth, regions, cases, tasks, definitions):
+        api.register_blueprint(module.blp)

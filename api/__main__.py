@@ -1,0 +1,36 @@
+"""``python -m api``: the embedded default, initialised and served by waitress."""
+import argparse
+import logging
+import os
+from pathlib import Path
+
+from waitress import serve
+
+from api import create_app
+from api.cli import initialise
+from api.config import Config
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description="新生儿出生“一件事” — embedded server")
+    parser.add_argument("--host", default=os.environ.get("HOST", "127.0.0.1"))
+    parser.add_argument("--port", type=int, default=int(os.environ.get("PORT", "5000")))
+    args = parser.parse_args()
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    os.environ.setdefault("RUN_WORKERS", "1")
+    os.environ.setdefault("RUN_SCHEDULER", "1")
+    config = Config(RUN_WORKERS=True, RUN_SCHEDULER=True)
+    Path(config.VAR_DIR).mkdir(parents=True, exist_ok=True)
+    app = create_app(config)
+    users = initialise(app)
+    url = f"http://{args.host}:{args.port}"
+    print(f"\n新生儿出生“一件事” is running at {url}/  (API {url}/api/v1, OpenAPI {url}/api/v1/openapi.json)")
+    print(f"Database: {config.DATABASE_URL}")
+    print("Demo logins (password: demo):")
+    for username, description in users:
+        print(f"  {username:40s} {description}")
+    serve(app, host=args.host, port=args.port, threads=8)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,113 @@
+"""Bearer tokens (signed, expiring) and HTTP Basic, as Camunda clients and the modeler send."""
+import base64
+import threading
+import time
+from collections import defaultdict, deque
+from functools import wraps
+
+from flask import abort, current_app, g, request
+from itsdangerous import BadSignature, SignatureExpired, URLSafeTimedSerializer
+from sqlalchemy import select
+from werkzeug.security import check_password_hash, generate_password_hash
+
+from api.extensions import db
+from engine.actors import Actor
+from engine.models import User
+from engine.states import Role
+
+hash_password = generate_password_hash
+
+
+def _serializer() -> URLSafeTimedSerializer:
+    return URLSafeTimedSerializer(current_app.config["SECRET_KEY"], salt="api-token")
+
+
+def issue_token(user: User) -> str:
+    return _serializer().dumps({"uid": user.id, "u": user.username})
+
+
+def actor_of(user: User) -> Actor:
+    return Actor(username=user.username, role=Role(user.role), region=user.region,
+                 groups=tuple(user.groups or ()), institution=user.institution, user_id=user.id)
+
+
+class LoginThrottle:
+    """Refuse logins after too many failures per username and client in a window."""
+
+    def __init__(self):
+        self._failures: dict[str, deque] = defaultdict(deque)
+        self._lock = threading.Lock()
+
+    def blocked(self, key: str, limit: int, window: int) -> bool:
+        with self._lock:
+            attempts = self._failures[key]
+            while attempts and attempts[0] < time.monotonic() - window:
+                attempts.popleft()
+            return len(attempts) >= limit
+
+    def failed(self, key: str) -> None:
+        with self._lock:
+            self._failures[key].append(time.monotonic())
+
+    def succeeded(self, key: str) -> None:
+        with self._lock:
+            self._failures.pop(key, None)
+
+
+throttle = LoginThrottle()
+
+
+def check_credentials(username: str, password: str) -> User | None:
+    key = f"{username}|{request.remote_addr}"
+    config = current_app.config
+    if throttle.blocked(key, config["LOGIN_MAX_FAILURES"], config["LOGIN_WINDOW_SECONDS"]):
+        abort(429, description="登录失败次数过多，请稍后再试")
+    user = db.session.scalars(select(User).where(User.username == username)).first()
+    if user is None or not user.active or not check_password_hash(user.password_hash, password):
+        throttle.failed(key)
+        return None
+    throttle.succeeded(key)
+    return user
+
+
+def _user_from_request() -> User | None:
+    header = request.headers.get("Authorization", "")
+    scheme, _, value = header.partition(" ")
+    if scheme.lower() == "bearer" and value:
+        try:
+            data = _serializer().loads(value.strip(), max_age=current_app.config["TOKEN_TTL_SECONDS"])
+        except (SignatureExpired, BadSignature):
+            return None
+        user = db.session.get(User, data.get("uid"))
+        return user if user is not None and user.active else None
+    if scheme.lower() == "basic" and value:
+        try:
+            username, _, password = base64.b64decode(value).decode("utf-8").partition(":")
+        except (ValueError, UnicodeDecodeError):
+            return None
+        return check_credentials(username, password)
+    session_user = getattr(g, "session_user_id", None)  # set by the pages' cookie session
+    return db.session.get(User, session_user) if session_user else None
+
+
+def current_actor() -> Actor:
+    actor = getattr(g, "actor", None)
+    if actor is None:
+        user = _user_from_request()
+        if user is None:
+            abort(401, description="需要登录（Bearer 令牌或 Basic 认证）")
+        g.actor = actor = actor_of(user)
+    return actor
+
+
+def login_required(*roles: Role):
+    """Authenticate, then allow only ``roles`` (any role when none given); 403 otherwise."""
+    def decorator(view):
+        @wraps(view)
+        def wrapper(*args, **kwargs):
+            actor = current_actor()
+            if roles and actor.role not in roles:
+                abort(403, description="您的角色无权访问此接口")
+            return view(*args, **kwargs)
+        return wrapper
+    return decorator

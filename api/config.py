@@ -1,0 +1,58 @@
+"""The one place configuration is read from the environment."""
+import os
+import secrets
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def _bool(name: str, default: bool) -> bool:
+    value = os.environ.get(name)
+    return default if value is None else value.lower() in ("1", "true", "yes", "on")
+
+
+def _secret(var_dir: Path) -> str:
+    """SECRET_KEY from the environment; for the embedded default a random key kept under var/."""
+    if os.environ.get("SECRET_KEY"):
+        return os.environ["SECRET_KEY"]
+    path = var_dir / "secret_key"
+    if not path.exists():
+        var_dir.mkdir(parents=True, exist_ok=True)
+        path.write_text(secrets.token_hex(32))
+        path.chmod(0o600)
+    return path.read_text().strip()
+
+
+class Config:
+    VAR_DIR = Path(os.environ.get("VAR_DIR", ROOT / "var"))
+    DATABASE_URL = os.environ.get("DATABASE_URL", f"sqlite:///{VAR_DIR / 'newborn.db'}")
+    BPMN_ROOT = Path(os.environ.get("BPMN_ROOT", ROOT / "bpmn"))
+    TOKEN_TTL_SECONDS = int(os.environ.get("TOKEN_TTL_SECONDS", "28800"))
+    LOGIN_MAX_FAILURES = int(os.environ.get("LOGIN_MAX_FAILURES", "5"))
+    LOGIN_WINDOW_SECONDS = int(os.environ.get("LOGIN_WINDOW_SECONDS", "300"))
+    RUN_SCHEDULER = _bool("RUN_SCHEDULER", False)
+    RUN_WORKERS = _bool("RUN_WORKERS", False)
+    WORKER_ADAPTER = os.environ.get("WORKER_ADAPTER", "simulated")
+    SIMULATED_FAILURE_RATE = float(os.environ.get("SIMULATED_FAILURE_RATE", "0"))
+    SIMULATED_LATENCY_MS = int(os.environ.get("SIMULATED_LATENCY_MS", "0"))
+    TESTING = False
+    JSON_AS_ASCII = False
+    MAX_CONTENT_LENGTH = int(os.environ.get("MAX_CONTENT_LENGTH", str(8 * 1024 * 1024)))
+
+    API_TITLE = "新生儿出生“一件事” API"
+    API_VERSION = "v1"
+    OPENAPI_VERSION = "3.0.3"
+    OPENAPI_URL_PREFIX = "/api/v1"
+    OPENAPI_JSON_PATH = "openapi.json"
+
+    def __init__(self, **overrides):
+        for key, value in overrides.items():
+            setattr(self, key, value)
+        if not getattr(self, "SECRET_KEY", None):
+            self.SECRET_KEY = _secret(Path(self.VAR_DIR))
+        self.SQLALCHEMY_DATABASE_URI = _normalise(self.DATABASE_URL)
+
+
+def _normalise(url: str) -> str:
+    from engine.db import normalise_url
+    return normalise_url(url)

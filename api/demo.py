@@ -1,0 +1,45 @@
+"""Demo users for every deployed region: admin, R.<lane> clerks, R.supervisor, R.family, a worker."""
+from sqlalchemy import select
+
+from api.auth import hash_password
+from api.extensions import db
+from engine.bpmn.model import CAMUNDA_NS
+from engine.bpmn.safe_xml import parse_bpmn_bytes
+from engine.models import User
+from engine.states import Role
+
+DEMO_PASSWORD = "demo"
+FAMILY_GROUP = "applicant"
+
+
+def region_lanes_and_topics(region) -> tuple[list[str], list[str]]:
+    root = parse_bpmn_bytes((region.folder / "process.bpmn").read_bytes())
+    groups = {g.strip() for value in root.xpath(f"//@*[namespace-uri()='{CAMUNDA_NS}' and local-name()='candidateGroups']")
+              for g in str(value).split(",") if g.strip()}
+    topics = {str(t) for t in root.xpath(f"//@*[namespace-uri()='{CAMUNDA_NS}' and local-name()='topic']")}
+    return sorted(groups - {FAMILY_GROUP}), sorted(topics)
+
+
+def seed_demo_users(regions) -> list[tuple[str, str]]:
+    """Create missing demo users (idempotent); returns (username, description) for printing."""
+    wanted = [("admin", Role.ADMIN, None, [], "流程设计与管理员")]
+    all_topics = set()
+    for region in regions:
+        lanes, topics = region_lanes_and_topics(region)
+        all_topics |= set(topics)
+        wanted += [(f"{region.code}.{lane}", Role.CLERK, region.code, [lane], f"{region.name} {lane} 办事员")
+                   for lane in lanes]
+        wanted += [(f"{region.code}.supervisor", Role.SUPERVISOR, region.code, lanes, f"{region.name} 电子监察"),
+                   (f"{region.code}.family", Role.FAMILY, region.code, [], f"{region.name} 申请人（新生儿母亲）")]
+    wanted.append(("worker", Role.WORKER, None, sorted(all_topics), "部门系统工作者（全部主题）"))
+    existing = {u.username: u for u in db.session.scalars(select(User))}
+    password = hash_password(DEMO_PASSWORD)
+    for username, role, region, groups, description in wanted:
+        user = existing.get(username)
+        if user is None:
+            db.session.add(User(username=username, password_hash=password, role=role.value, region=region,
+                                groups=groups, display_name=description))
+        elif role == Role.WORKER:
+            user.groups = sorted(set(user.groups or []) | all_topics)
+    db.session.commit()
+    return [(w[0], w[4]) for w in wanted]

@@ -1,0 +1,159 @@
+from flask import abort
+from flask_smorest import Blueprint
+from sqlalchemy import func, select
+
+from api.auth import current_actor, login_required
+from api.extensions import db
+from api.schemas import CaseCreate, CaseQuery, DeliveryRequest, EvaluationRequest, SupplementRequest
+from api.services import engine_context, region_registry
+from api.views import case_row, case_view
+from engine import cases as engine_cases
+from engine import supplements, timeline
+from engine.actors import may_read_case
+from engine.errors import Invalid, NotFound, Problem
+from engine.models import Case, CaseItem, Task
+from engine.states import Role
+
+blp = Blueprint("cases", __name__, url_prefix="/api/v1/cases", description="办件：申请、进度、补正、评价")
+
+
+def readable_case(case_id: str) -> Case:
+    """The case, or 404 for callers who may not know it exists."""
+    case = db.session.get(Case, case_id)
+    if case is None or not may_read_case(current_actor(), case):
+        raise NotFound("办件不存在", field="case_id")
+    return case
+
+
+def sees_full_form(actor, case) -> bool:
+    if actor.is_admin or actor.role == Role.FAMILY:
+        return True
+    if actor.role != Role.CLERK:
+        return False
+    groups = db.session.scalars(select(Task.candidate_groups).where(Task.case_id == case.id)).all()
+    return any(set(actor.groups) & set(g or []) for g in groups)
+
+
+@blp.route("", methods=["POST"])
+@blp.arguments(CaseCreate)
+@blp.response(201)
+@login_required(Role.FAMILY, Role.CLERK, Role.ADMIN)
+def create_case(body):
+    """Submit the one form (一表申请); every problem comes back at once (一次性告知)."""
+    actor = current_actor()
+    try:
+        region = region_registry().get(body["region"])
+    except NotFound:
+        raise Invalid("地区不存在", [Problem("region", "unknown_region", f"地区 {body['region']} 不存在")])
+    if actor.role == Role.CLERK and (actor.region != region.code or "health" not in actor.groups):
+        abort(403, description="只有本地区助产机构的窗口人员可以代为申请")
+    ctx = engine_context()
+    form = region.form
+    problems = form.validate(body["form"], body["items"], ctx.now().date(),
+                             lambda day, n: ctx.calendar.add_working_days(day, n).date)
+    if problems:
+        raise Invalid("申请表有误", [Problem(**p) for p in problems])
+    case = engine_cases.start_case(
+        ctx, region.code, body["items"], body["form"], form.facts(body["form"], body["items"]),
+        applicant_id=actor.user_id if actor.role == Role.FAMILY else None,
+        phone=body.get("phone") or _contact_phone(body["form"]),
+        institution=actor.institution if actor.role == Role.CLERK else _institution(body["form"]))
+    timeline.audit(ctx, actor.username, "case_created", case.id)
+    db.session.commit()
+    return case_view(db.session, case, ctx.now(), full_form=True)
+
+
+def _contact_phone(form: dict) -> str | None:
+    return next((form.get(s, {}).get("phone") for s in ("applicant", "mother") if form.get(s, {}).get("phone")), None)
+
+
+def _institution(form: dict) -> str | None:
+    birth = form.get("birth") or {}
+    return birth.get("institution_code") or birth.get("institution")
+
+
+@blp.route("")
+@blp.arguments(CaseQuery, location="query")
+@blp.response(200)
+@login_required()
+def list_cases(query):
+    actor = current_actor()
+    stmt = select(Case)
+    if actor.role == Role.FAMILY:
+        stmt = stmt.where(Case.applicant_id == actor.user_id)
+    elif not actor.is_admin:
+        stmt = stmt.where(Case.region == actor.region)
+    if query.get("region"):
+        stmt = stmt.where(Case.region == query["region"])
+    if query.get("status"):
+        stmt = stmt.where(Case.status == query["status"])
+    total = db.session.scalar(select(func.count()).select_from(stmt.subquery()))
+    rows = db.session.scalars(stmt.order_by(Case.submitted_at.desc())
+                              .offset((query["page"] - 1) * query["per_page"]).limit(query["per_page"])).all()
+    return {"items": [case_row(c) for c in rows], "total": total, "page": query["page"],
+            "per_page": query["per_page"]}
+
+
+@blp.route("/<case_id>")
+@blp.response(200)
+@login_required()
+def get_case(case_id):
+    """The family's view: per-item progress, deadlines, e-licences, notices, timeline."""
+    actor, case = current_actor(), readable_case(case_id)
+    full = sees_full_form(actor, case)
+    ctx = engine_context()
+    if full:
+        timeline.audit(ctx, actor.username, "case_read_full", case.id)
+        db.session.commit()
+    region = region_registry().get(case.region)
+    return case_view(db.session, case, ctx.now(), full_form=full, form_masker=region.form.mask)
+
+
+@blp.route("/<case_id>/supplement", methods=["POST"])
+@blp.arguments(SupplementRequest)
+@blp.response(200)
+@login_required(Role.FAMILY, Role.ADMIN)
+def supplement(body, case_id):
+    """补正: the family supplies what was asked; the checks run again and the clock resumes."""
+    actor, case = current_actor(), readable_case(case_id)
+    ctx = engine_context()
+    region = region_registry().get(case.region)
+    merged = supplements.merge_form(case.form, body["form"])
+    problems = region.form.validate(merged, case.items, case.submitted_at.date(),
+                                    lambda day, n: ctx.calendar.add_working_days(day, n).date)
+    if problems:
+        raise Invalid("补正后的申请仍有问题", [Problem(**p) for p in problems])
+    supplements.supply(ctx, actor, case.id, merged, region.form.facts(merged, case.items),
+                       body["materials"], body["comment"])
+    return case_view(db.session, db.session.get(Case, case_id), ctx.now(), full_form=True)
+
+
+@blp.route("/<case_id>/evaluation", methods=["POST"])
+@blp.arguments(EvaluationRequest)
+@blp.response(201)
+@login_required(Role.FAMILY)
+def evaluate(body, case_id):
+    """好差评: 1–5 and a comment, once, after completion."""
+    actor, case = current_actor(), readable_case(case_id)
+    evaluation = engine_cases.evaluate(engine_context(), case.id, body["score"], body["comment"], actor.username)
+    return {"case_id": case.id, "score": evaluation.score, "comment": evaluation.comment, "at": evaluation.at}
+
+
+@blp.route("/<case_id>/delivery", methods=["POST"])
+@blp.arguments(DeliveryRequest)
+@blp.response(200)
+@login_required(Role.FAMILY)
+def choose_delivery(body, case_id):
+    """Self pick-up at a named place, or post, per result."""
+    case = readable_case(case_id)
+    item = db.session.scalars(select(CaseItem).where(CaseItem.case_id == case.id,
+                                                     CaseItem.item == body["item"])).first()
+    if item is None or item.status == "not_applicable":
+        raise Invalid("事项不存在", [Problem("item", "unknown_item", f"本办件未申请事项 {body['item']}")])
+    if body["method"] == "post" and not body.get("address"):
+        raise Invalid("邮寄须填写地址", [Problem("address", "required", "选择邮寄时须填写收件地址")])
+    item.delivery = {k: body.get(k) for k in ("method", "place", "address") if body.get(k)}
+    timeline.record(engine_context(), case, "delivery_chosen", current_actor().username,
+                    detail={"item": item.item, "method": body["method"]})
+    db.session.commit()
+    return {"item": item.item, "delivery": item.delivery}

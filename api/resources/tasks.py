@@ -1,0 +1,162 @@
+from flask import abort
+from flask_smorest import Blueprint
+from sqlalchemy import func, select
+
+from api.auth import actor_of, current_actor, login_required
+from api.extensions import db
+from api.schemas import TaskComplete, TaskDelegate, TaskOut, TaskPage, TaskQuery
+from api.services import engine_context
+from api.views import applicant_summary, task_row
+from engine import tasks as engine_tasks
+from engine import timeline
+from engine.actors import may_work_task
+from engine.errors import NotFound
+from engine.models import Case, Definition, ELicence, Task, TaskCandidate, User
+from engine.states import OPEN_TASK_STATES, Role
+
+blp = Blueprint("tasks", __name__, url_prefix="/api/v1/tasks", description="办事员任务")
+
+SORTS = {"due_at": Task.due_at.asc(), "-due_at": Task.due_at.desc(),
+         "created_at": Task.created_at.asc(), "-created_at": Task.created_at.desc()}
+
+
+def _scoped(stmt, actor):
+    if actor.is_admin:
+        return stmt
+    if actor.role == Role.SUPERVISOR:
+        return stmt.where(Task.region == actor.region)
+    if actor.role != Role.CLERK:
+        abort(403, description="您的角色无权查看任务")
+    mine = select(TaskCandidate.task_id).where(TaskCandidate.group.in_(actor.groups))
+    stmt = stmt.where(Task.region == actor.region, Task.id.in_(mine))
+    if actor.institution:
+        stmt = stmt.where((Task.institution.is_(None)) | (Task.institution == actor.institution))
+    return stmt
+
+
+def _filtered(query, actor, now):
+    stmt = _scoped(select(Task), actor)
+    state = query.get("state", "open")
+    if state == "open":
+        stmt = stmt.where(Task.state.in_(OPEN_TASK_STATES))
+    elif state != "all":
+        stmt = stmt.where(Task.state == state)
+    stmt = stmt.where(Task.kind == query.get("kind", "user"))
+    if query.get("mine"):
+        stmt = stmt.where(Task.assignee == actor.username)
+    if query.get("claimable"):
+        stmt = stmt.where(Task.state == "ready", Task.assignee.is_(None))
+    group = query.get("group") or query.get("department")
+    if group:
+        stmt = stmt.where(Task.id.in_(select(TaskCandidate.task_id).where(TaskCandidate.group == group)))
+    for name, column in (("region", Task.region), ("institution", Task.institution), ("case", Task.case_id)):
+        if query.get(name):
+            stmt = stmt.where(column == query[name])
+    if query.get("overdue"):
+        stmt = stmt.where(Task.due_at < now, Task.state.in_(OPEN_TASK_STATES))
+    if query.get("due_before"):
+        stmt = stmt.where(Task.due_at < query["due_before"].replace(tzinfo=None))
+    return stmt
+
+
+@blp.route("")
+@blp.arguments(TaskQuery, location="query")
+@blp.response(200, TaskPage)
+@login_required(Role.CLERK, Role.SUPERVISOR, Role.ADMIN)
+def list_tasks(query):
+    """Tasks the caller may see, filtered, sorted and paginated; ID numbers masked."""
+    actor, now = current_actor(), engine_context().now()
+    stmt = _filtered(query, actor, now)
+    total = db.session.scalar(select(func.count()).select_from(stmt.subquery()))
+    order = SORTS[query.get("sort", "due_at")]
+    rows = db.session.execute(
+        stmt.add_columns(Case.form).join(Case, Case.id == Task.case_id).order_by(order, Task.created_at)
+        .offset((query["page"] - 1) * query["per_page"]).limit(query["per_page"])).all()
+    return {"items": [{**task_row(t, now), "applicant": applicant_summary(form)} for t, form in rows],
+            "total": total, "page": query["page"], "per_page": query["per_page"]}
+
+
+def _visible_task(task_id) -> Task:
+    actor = current_actor()
+    task = db.session.get(Task, task_id)
+    allowed = task is not None and (actor.is_admin or may_work_task(actor, task) or
+                                    (actor.role == Role.SUPERVISOR and actor.region == task.region))
+    if task is None:
+        raise NotFound("任务不存在", field="task_id")
+    if not allowed:
+        abort(403, description="该任务不属于您的部门或地区")
+    return task
+
+
+@blp.route("/<task_id>")
+@blp.response(200)
+@login_required(Role.CLERK, Role.SUPERVISOR, Role.ADMIN)
+def get_task(task_id):
+    """The task, its form, the case data it may see and the e-licences it needs."""
+    actor, task = current_actor(), _visible_task(task_id)
+    ctx = engine_context()
+    case = db.session.get(Case, task.case_id)
+    definition = db.session.get(Definition, task.definition_id)
+    activity = definition.activities.get(task.bpmn_id, {})
+    licences = db.session.scalars(select(ELicence).where(ELicence.case_id == case.id)).all()
+    full = actor.role == Role.CLERK or actor.is_admin
+    if full:
+        timeline.audit(ctx, actor.username, "task_read_case", case.id, task.id)
+        db.session.commit()
+    return {**task_row(task, ctx.now()),
+            "form": {"key": task.form_key, "fields": activity.get("form_fields", [])},
+            "case": {"id": case.id, "status": case.status, "items": case.items, "facts": case.facts,
+                     "deadline": case.deadline, "form": case.form if full else None,
+                     "applicant": applicant_summary(case.form)},
+            "elicences": [{"kind": lic.kind, "number": lic.number, "issued_by": lic.issued_by,
+                           "issued_at": lic.issued_at} for lic in licences]}
+
+
+def _task_response(task):
+    return {**task_row(task, engine_context().now())}
+
+
+@blp.route("/<task_id>/claim", methods=["POST"])
+@blp.response(200, TaskOut)
+@login_required(Role.CLERK, Role.ADMIN)
+def claim(task_id):
+    return _task_response(engine_tasks.claim(engine_context(), current_actor(), task_id))
+
+
+@blp.route("/<task_id>/unclaim", methods=["POST"])
+@blp.response(200, TaskOut)
+@login_required(Role.CLERK, Role.ADMIN)
+def unclaim(task_id):
+    return _task_response(engine_tasks.unclaim(engine_context(), current_actor(), task_id))
+
+
+@blp.route("/<task_id>/complete", methods=["POST"])
+@blp.arguments(TaskComplete)
+@blp.response(200, TaskOut)
+@login_required(Role.CLERK, Role.ADMIN)
+def complete(body, task_id):
+    """Complete with data validated against the task's form; a delegate's completion resolves it."""
+    return _task_response(engine_tasks.complete(engine_context(), current_actor(), task_id, body["data"]))
+
+
+def _actor_named(username):
+    user = db.session.scalars(select(User).where(User.username == username)).first()
+    return actor_of(user) if user else None
+
+
+@blp.route("/<task_id>/delegate", methods=["POST"])
+@blp.arguments(TaskDelegate)
+@blp.response(200, TaskOut)
+@login_required(Role.CLERK, Role.ADMIN)
+def delegate(body, task_id):
+    return _task_response(engine_tasks.delegate(engine_context(), current_actor(), task_id, body["user"],
+                                                _actor_named(body["user"])))
+
+
+@blp.route("/<task_id>/assign", methods=["POST"])
+@blp.arguments(TaskDelegate)
+@blp.response(200, TaskOut)
+@login_required(Role.ADMIN)
+def assign(body, task_id):
+    return _task_response(engine_tasks.assign(engine_context(), current_actor(), task_id, body["user"],
+                                              _actor_named(body["user"])))

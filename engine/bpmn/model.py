@@ -1,0 +1,65 @@
+"""What the engine needs from a parsed diagram, read once at deploy and stored per version."""
+from SpiffWorkflow.bpmn.specs.defaults import ServiceTask, EndEvent, IntermediateThrowEvent
+from SpiffWorkflow.camunda.specs.user_task import UserTask
+
+CAMUNDA_NS = "http://camunda.org/schema/1.0/bpmn"
+BPMN_NS = "http://www.omg.org/spec/BPMN/20100524/MODEL"
+NS = {"bpmn": BPMN_NS, "camunda": CAMUNDA_NS}
+
+USER, SERVICE, MILESTONE, END = "user", "service", "milestone", "end"
+
+
+def process_properties(process_element) -> dict:
+    props = process_element.xpath("./bpmn:extensionElements/camunda:properties/camunda:property", namespaces=NS)
+    return {p.get("name"): p.get("value") for p in props}
+
+
+def executable_processes(root) -> list:
+    return root.xpath("//bpmn:process[@isExecutable='true']", namespaces=NS)
+
+
+def _groups(value: str | None) -> list[str]:
+    return [g.strip() for g in (value or "").split(",") if g.strip()]
+
+
+def describe_activity(spec) -> dict | None:
+    """The engine's view of one task spec, or None for specs it need not know."""
+    ext = getattr(spec, "extensions", None) or {}
+    props = {k: v for k, v in ext.items() if not k.startswith("camunda:")}
+    base = {"name": spec.bpmn_name or spec.bpmn_id, "lane": spec.lane, "properties": props,
+            "item": props.get("item")}
+    if isinstance(spec, UserTask):
+        form = getattr(spec, "form", None)
+        return {**base, "kind": USER, "candidate_groups": _groups(ext.get("camunda:candidateGroups")),
+                "candidate_users": _groups(ext.get("camunda:candidateUsers")),
+                "form_key": ext.get("camunda:formKey") or (form.key if form else None),
+                "form_fields": _form_fields(form)}
+    if isinstance(spec, ServiceTask):
+        return {**base, "kind": SERVICE, "type": ext.get("camunda:type"), "topic": ext.get("camunda:topic")}
+    if isinstance(spec, (IntermediateThrowEvent, EndEvent)) and ("itemStatus" in props or "caseOutcome" in props):
+        return {**base, "kind": MILESTONE if "itemStatus" in props else END}
+    return None
+
+
+def _form_fields(form) -> list[dict]:
+    if form is None:
+        return []
+    fields = []
+    for field in form.fields:
+        entry = {"id": field.id, "label": field.label, "type": field.type,
+                 "required": any(v.name == "required" for v in field.validation)}
+        if getattr(field, "options", None):
+            entry["options"] = [{"id": o.id, "name": o.name} for o in field.options]
+        fields.append(entry)
+    return fields
+
+
+def describe_activities(spec, subprocess_specs) -> dict:
+    out = {}
+    for s in [spec, *subprocess_specs.values()]:
+        for task_spec in s.task_specs.values():
+            if getattr(task_spec, "bpmn_id", None):
+                desc = describe_activity(task_spec)
+                if desc is not None:
+                    out[task_spec.bpmn_id] = desc
+    return out

@@ -1,0 +1,84 @@
+"""Workflow state as JSON without the process spec.
+
+The stock converter embeds the whole spec in every case; we store the spec once per
+definition version and give it back on load, which halves the state and its load cost.
+Stored state carries ``STATE_VERSION``; older versions are upgraded by ``_MIGRATIONS``.
+"""
+import json
+from copy import deepcopy
+from uuid import UUID
+
+from SpiffWorkflow.bpmn import BpmnWorkflow
+from SpiffWorkflow.bpmn.serializer import BpmnWorkflowSerializer
+from SpiffWorkflow.bpmn.serializer.default.task_spec import BpmnTaskSpecConverter
+from SpiffWorkflow.bpmn.serializer.default.workflow import BpmnWorkflowConverter
+from SpiffWorkflow.bpmn.specs.defaults import ServiceTask
+from SpiffWorkflow.camunda.serializer.config import CAMUNDA_CONFIG
+
+STATE_VERSION = "newborn-1"
+_MIGRATIONS: dict = {}  # old version -> function(dict) upgrading in place
+
+
+class SpeclessWorkflowConverter(BpmnWorkflowConverter):
+    def to_dict(self, workflow):
+        dct = super().to_dict(workflow)
+        dct["spec"] = workflow.spec.name
+        dct.pop("subprocess_specs", None)
+        return dct
+
+    def from_dict(self, dct, spec=None, subprocess_specs=None):
+        dct = dict(dct)
+        dct.pop("spec", None)
+        workflow = BpmnWorkflow(spec, subprocess_specs or {}, deserializing=True)
+        workflow.tasks = self.mapping_from_dict(dct["tasks"], UUID, workflow=workflow)
+        workflow.task_tree = workflow.tasks.get(UUID(dct["root"]))
+        self.set_default_attributes(workflow, dct)
+        self.subprocesses_from_dict(dct["subprocesses"], workflow)
+        workflow.bpmn_events = self.registry.restore(dct.pop("bpmn_events", []))
+        return workflow
+
+
+def _spec_config():
+    config = deepcopy(CAMUNDA_CONFIG)
+    config[ServiceTask] = BpmnTaskSpecConverter  # the library registers none (serializer gap)
+    return config
+
+
+class SpecSerializer:
+    """Serializes a parsed process spec (and its sub-process specs) once per version."""
+
+    def __init__(self):
+        self._serializer = BpmnWorkflowSerializer(BpmnWorkflowSerializer.configure(_spec_config()))
+
+    def dumps(self, spec, subprocess_specs) -> str:
+        to_dict = self._serializer.to_dict
+        return json.dumps({
+            "spec": to_dict(spec),
+            "subprocess_specs": {name: to_dict(sp) for name, sp in subprocess_specs.items()},
+        })
+
+    def loads(self, text: str):
+        dct = json.loads(text)
+        from_dict = self._serializer.from_dict
+        return from_dict(dct["spec"]), {n: from_dict(s) for n, s in dct["subprocess_specs"].items()}
+
+
+class StateSerializer:
+    def __init__(self):
+        config = _spec_config()
+        config[BpmnWorkflow] = SpeclessWorkflowConverter
+        self._serializer = BpmnWorkflowSerializer(BpmnWorkflowSerializer.configure(config))
+
+    def dumps(self, workflow) -> str:
+        dct = self._serializer.to_dict(workflow)
+        dct["state_version"] = STATE_VERSION
+        return json.dumps(dct, separators=(",", ":"))
+
+    def loads(self, text: str, spec, subprocess_specs, script_engine) -> BpmnWorkflow:
+        dct = json.loads(text)
+        version = dct.pop("state_version", None)
+        while version != STATE_VERSION:
+            version = _MIGRATIONS[version](dct)
+        workflow = self._serializer.from_dict(dct, spec=spec, subprocess_specs=subprocess_specs)
+        workflow.script_engine = script_engine
+        return workflow

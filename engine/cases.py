@@ -1,0 +1,136 @@
+"""Case lifecycle: start, acceptance outcomes, 补正 pause and resume, rating."""
+import uuid
+
+from sqlalchemy import select
+
+from engine import notices, runtime, timeline
+from engine.definitions import latest_for_region
+from engine.errors import InvalidTransition, NotFound, ProcessFailure
+from engine.models import Case, CaseItem, Definition, Evaluation, Incident
+from engine.sla import deadline_after
+from engine.states import CaseStatus, ItemStatus
+from engine.transaction import commit_step
+
+ITEM_NAMES = {
+    "birth_certificate": "出生医学证明", "vaccination_certificate": "预防接种证",
+    "hukou_registration": "出生登记（户口登记）", "medical_insurance": "城乡居民医保参保登记",
+    "insurance_payment": "医保缴费", "social_security_card": "社会保障卡申领",
+    "maternity_reimbursement": "生育医疗费用报销", "parenting_guidance": "科学育儿指导服务登记",
+}
+
+
+def start_case(ctx, region: str, items: list[str], form: dict, facts: dict, applicant_id=None,
+               phone=None, institution=None, business_key=None, definition: Definition | None = None,
+               variables: dict | None = None) -> Case:
+    definition = definition or latest_for_region(ctx.session, region)
+    now = ctx.now()
+    promise = definition.properties.get("promiseWorkingDays")
+    case = Case(id=str(uuid.uuid4()), region=definition.region or region, definition_id=definition.id,
+                business_key=business_key, status=CaseStatus.REVIEW.value, items=list(items), form=form,
+                facts=facts, applicant_id=applicant_id, phone=phone, institution=institution,
+                submitted_at=now, promise_working_days=int(promise) if promise else None)
+    if case.promise_working_days:
+        case.deadline, case.deadline_fallback = deadline_after(ctx.calendar, now, case.promise_working_days)
+    ctx.session.add(case)
+    offered = [i.strip() for i in definition.properties.get("items", "").split(",") if i.strip()]
+    for code in dict.fromkeys(offered + list(items)):
+        chosen = code in items
+        ctx.session.add(CaseItem(case_id=case.id, item=code, status=(
+            ItemStatus.PENDING if chosen else ItemStatus.NOT_APPLICABLE).value))
+    ctx.session.flush()
+    timeline.record(ctx, case, "case_submitted", detail={"items": list(items), "definition": definition.id})
+    data = {"items": list(items), **facts, **(variables or {})}
+    try:
+        workflow = runtime.new_workflow(definition, data)
+        runtime.advance(workflow)
+        changes = runtime.save(ctx, case, definition, workflow)
+    except ProcessFailure as exc:
+        return _fail_new_case(ctx, case, exc)
+    derive_status(ctx, case)
+    commit_step(ctx, changes)
+    return case
+
+
+def _fail_new_case(ctx, case: Case, exc: ProcessFailure) -> Case:
+    case.status, case.incident = CaseStatus.FAILED.value, exc.message
+    ctx.session.add(Incident(task_id="", case_id=case.id, region=case.region, error=exc.message,
+                             created_at=ctx.now()))
+    timeline.record(ctx, case, "case_failed", detail={"error": exc.message})
+    ctx.session.commit()
+    return case
+
+
+def derive_status(ctx, case: Case) -> None:
+    """Status of an open case from its open tasks: 补正 if the family owes a supplement."""
+    if not CaseStatus(case.status).is_open:
+        return
+    from engine.models import Task
+    from engine.states import OPEN_TASK_STATES
+    waiting_supplement = ctx.session.scalar(select(Task.id).where(
+        Task.case_id == case.id, Task.form_key == "supplement", Task.state.in_(OPEN_TASK_STATES)))
+    if waiting_supplement:
+        case.status = CaseStatus.CORRECTION.value
+    else:
+        case.status = (CaseStatus.IN_PROGRESS if case.accepted_at else CaseStatus.REVIEW).value
+
+
+def on_user_task_completed(ctx, case: Case, form_key: str | None, data: dict) -> None:
+    """Engine meaning of the acceptance-review and supplement forms (bpmn/README.md)."""
+    now = ctx.now()
+    if form_key == "acceptance_review":
+        decision = data.get("decision")
+        if decision == "accept":
+            case.accepted_at = now
+            notices.issue_notice(ctx, case, "acceptance", _notice_body(case))
+            notices.queue_sms(ctx, case, "accepted", "1", deadline=_date(case.deadline))
+        elif decision == "correct":
+            case.paused_at = now
+            materials = list(data.get("materials") or [])
+            notices.issue_notice(ctx, case, "correction", {**_notice_body(case), "materials": materials})
+            notices.queue_sms(ctx, case, "correction", now.isoformat(), materials="、".join(materials))
+            timeline.record(ctx, case, "clock_paused", detail={"materials": materials})
+        elif decision == "refuse":
+            reasons = list(data.get("reasons") or [data.get("refusal_reason") or "不符合受理条件"])
+            notices.issue_notice(ctx, case, "refusal", {**_notice_body(case), "reasons": reasons})
+            notices.queue_sms(ctx, case, "refused", "1", reasons="；".join(reasons))
+    elif form_key == "supplement" and case.paused_at is not None:
+        paused = ctx.calendar.working_days_between(case.paused_at.date(), now.date())
+        case.paused_working_days += paused
+        case.paused_at = None
+        if case.promise_working_days:
+            case.deadline, case.deadline_fallback = deadline_after(
+                ctx.calendar, case.submitted_at, case.promise_working_days, case.paused_working_days)
+        timeline.record(ctx, case, "clock_resumed", detail={"paused_working_days": paused})
+
+
+def _notice_body(case: Case) -> dict:
+    applicant = (case.form.get("applicant") or case.form.get("mother") or {}).get("name")
+    return {"applicant": applicant, "items": [ITEM_NAMES.get(i, i) for i in case.items],
+            "deadline": _date(case.deadline), "submitted_at": case.submitted_at.isoformat()}
+
+
+def _date(moment) -> str:
+    return moment.date().isoformat() if moment else "—"
+
+
+def get_case(ctx, case_id: str, for_update=False) -> Case:
+    query = select(Case).where(Case.id == case_id)
+    if for_update:
+        query = query.with_for_update()
+    case = ctx.session.scalars(query).first()
+    if case is None:
+        raise NotFound("办件不存在", field="case_id")
+    return case
+
+
+def evaluate(ctx, case_id: str, score: int, comment: str, by: str) -> Evaluation:
+    case = get_case(ctx, case_id, for_update=True)
+    if case.status != CaseStatus.COMPLETED.value:
+        raise InvalidTransition("办件办结后才能评价", field="case")
+    if ctx.session.get(Evaluation, case_id) is not None:
+        raise InvalidTransition("该办件已评价，不能重复评价", field="case")
+    evaluation = Evaluation(case_id=case_id, score=score, comment=comment or "", at=ctx.now(), by=by)
+    ctx.session.add(evaluation)
+    timeline.record(ctx, case, "evaluated", actor=by, detail={"score": score})
+    ctx.session.commit()
+    return evaluation

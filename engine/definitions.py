@@ -1,0 +1,132 @@
+"""Deploying BPMN as versioned definitions, and the per-version spec cache."""
+import hashlib
+import threading
+import uuid
+from dataclasses import dataclass
+from pathlib import Path
+
+from lxml import etree
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from engine.bpmn import model, validation
+from engine.bpmn.parser import NewbornParser
+from engine.bpmn.safe_xml import XmlRejected, parse_bpmn_bytes
+from engine.bpmn.serializer import SpecSerializer
+from engine.errors import DeployRejected, NotFound, Problem
+from engine.models import Definition, Deployment
+
+_spec_serializer = SpecSerializer()
+
+
+@dataclass
+class ParsedDiagram:
+    key: str
+    name: str
+    properties: dict
+    activities: dict
+    spec_json: str
+
+
+def parse_diagram(data: bytes, filename: str, known_groups=None, known_topics=None) -> ParsedDiagram:
+    """Parse and validate; raise ``DeployRejected`` listing every problem found."""
+    try:
+        root = parse_bpmn_bytes(data, filename)
+    except XmlRejected as exc:
+        raise DeployRejected("BPMN 被拒绝", [exc.problem]) from None
+    problems = validation.xsd_problems(root, filename) + validation.expression_problems(root, filename)
+    processes = model.executable_processes(root)
+    if len(processes) != 1:
+        problems.append(Problem(filename, "executable_process", f"须恰有一个可执行流程，实际 {len(processes)} 个"))
+        raise DeployRejected("BPMN 被拒绝", problems)
+    process = processes[0]
+    key, props = process.get("id"), model.process_properties(process)
+    parser = NewbornParser()
+    try:
+        parser.add_bpmn_xml(etree.ElementTree(root), filename)
+        spec = parser.get_spec(key)
+        subprocess_specs = parser.get_subprocess_specs(key)
+    except Exception as exc:  # the library raises assorted errors for broken references
+        problems.append(validation.parse_problem(exc, filename))
+        raise DeployRejected("BPMN 被拒绝", problems) from None
+    activities = model.describe_activities(spec, subprocess_specs)
+    problems += validation.activity_problems(activities, props, known_groups, known_topics, filename)
+    problems += validation.promise_problems(spec, activities, props, filename)
+    if problems:
+        raise DeployRejected("BPMN 被拒绝", problems)
+    return ParsedDiagram(key, process.get("name") or key, props, activities,
+                         _spec_serializer.dumps(spec, subprocess_specs))
+
+
+def deploy(session: Session, data: bytes, now, filename="process.bpmn", deployment_name="",
+           source=None, tenant_id=None, actor=None, known_groups=None, known_topics=None,
+           region: str | None = None) -> tuple[Definition, bool]:
+    """Deploy bytes; returns (definition, created). Identical bytes to the latest version are a no-op."""
+    parsed = parse_diagram(data, filename, known_groups, known_topics)
+    sha = hashlib.sha256(data).hexdigest()
+    latest = latest_definition(session, parsed.key, required=False)
+    if latest is not None and latest.sha256 == sha:
+        return latest, False
+    deployment = Deployment(id=str(uuid.uuid4()), name=deployment_name or parsed.key, source=source,
+                            tenant_id=tenant_id, deployed_at=now, deployed_by=actor)
+    session.add(deployment)
+    session.flush()  # no ORM relationship orders the inserts for us
+    version = (latest.version + 1) if latest else 1
+    definition = Definition(
+        id=f"{parsed.key}:{version}:{uuid.uuid4().hex[:8]}", key=parsed.key, version=version,
+        name=parsed.name, region=parsed.properties.get("region") or region, sha256=sha,
+        resource_name=filename, xml=data.decode("utf-8"), spec_json=parsed.spec_json,
+        properties=parsed.properties, activities=parsed.activities, deployment_id=deployment.id,
+        deployed_at=now)
+    session.add(definition)
+    session.flush()
+    return definition, True
+
+
+def latest_definition(session: Session, key: str, required=True) -> Definition | None:
+    row = session.scalars(select(Definition).where(Definition.key == key)
+                          .order_by(Definition.version.desc()).limit(1)).first()
+    if row is None and required:
+        raise NotFound(f"流程定义 {key} 不存在", field="key")
+    return row
+
+
+def latest_for_region(session: Session, region: str) -> Definition:
+    newest = (select(Definition.key, func.max(Definition.version).label("v"))
+              .where(Definition.region == region).group_by(Definition.key).subquery())
+    row = session.scalars(select(Definition).join(
+        newest, (Definition.key == newest.c.key) & (Definition.version == newest.c.v))
+        .order_by(Definition.deployed_at.desc())).first()
+    if row is None:
+        raise NotFound(f"地区 {region} 尚未部署流程", field="region")
+    return row
+
+
+def deploy_folder(session: Session, bpmn_root: Path, now, **kwargs) -> list[Definition]:
+    """Deploy every ``<region>/*.bpmn`` under ``bpmn_root`` (the region is the folder name)."""
+    deployed = []
+    for path in sorted(bpmn_root.glob("*/*.bpmn")):
+        definition, _ = deploy(session, path.read_bytes(), now, filename=path.name,
+                               deployment_name=path.parent.name, source="bpmn-folder",
+                               region=path.parent.name, **kwargs)
+        deployed.append(definition)
+    return deployed
+
+
+class SpecCache:
+    """Parsed specs per definition version: immutable, so shared by every case and thread."""
+
+    def __init__(self):
+        self._specs: dict[str, tuple] = {}
+        self._lock = threading.Lock()
+
+    def get(self, definition: Definition):
+        specs = self._specs.get(definition.id)
+        if specs is None:
+            specs = _spec_serializer.loads(definition.spec_json)
+            with self._lock:
+                self._specs[definition.id] = specs
+        return specs
+
+
+spec_cache = SpecCache()

@@ -1,0 +1,58 @@
+"""The engine's error tree. The API maps these (and only these) to HTTP answers."""
+from dataclasses import dataclass, asdict
+
+
+@dataclass(frozen=True)
+class Problem:
+    """One thing wrong, located: ``field`` names where, ``code`` is stable, ``message`` is for people."""
+    field: str
+    code: str
+    message: str
+
+    def as_dict(self) -> dict:
+        return asdict(self)
+
+
+class EngineError(Exception):
+    code = "engine_error"
+
+    def __init__(self, message: str = "", problems: list[Problem] | None = None, field: str | None = None):
+        super().__init__(message)
+        self.message = message
+        self.problems = list(problems or [])
+        self.field = field
+
+    def as_problems(self) -> list[Problem]:
+        return self.problems or [Problem(self.field or "", self.code, self.message)]
+
+
+class NotFound(EngineError):
+    code = "not_found"
+
+
+class Conflict(EngineError):
+    """Someone else changed the thing first (stale row version, lost claim race, stale lock)."""
+    code = "conflict"
+
+
+class Forbidden(EngineError):
+    code = "forbidden"
+
+
+class InvalidTransition(EngineError):
+    """The thing exists but is not in a state that allows this action."""
+    code = "invalid_transition"
+
+
+class Invalid(EngineError):
+    """Input data broke rules; ``problems`` lists every one."""
+    code = "invalid"
+
+
+class DeployRejected(EngineError):
+    code = "deploy_rejected"
+
+
+class ProcessFailure(EngineError):
+    """A diagram misbehaved at run time (refused expression, missing variable)."""
+    code = "process_failure"

@@ -1,0 +1,163 @@
+"""Service tasks as external tasks (Camunda 7's pattern): fetch-and-lock, complete, fail."""
+from dataclasses import dataclass
+from datetime import timedelta
+
+from sqlalchemy import or_, select, update
+
+from engine import cases, runtime, timeline
+from engine.errors import Conflict, InvalidTransition, NotFound
+from engine.models import Case, Definition, ELicence, Incident, Task
+from engine.states import TaskKind, TaskState
+from engine.transaction import commit_step
+
+
+@dataclass
+class LockedTask:
+    task: Task
+    case: Case
+    variables: dict
+
+
+def fetch_and_lock(ctx, worker_id: str, topics: dict[str, int], max_tasks: int) -> list[LockedTask]:
+    """Lock up to ``max_tasks`` ready (or lapsed) tasks of ``topics`` (topic -> lock ms)."""
+    now, locked = ctx.now(), []
+    query = (select(Task).where(
+        Task.kind == TaskKind.SERVICE.value, Task.topic.in_(list(topics)),
+        or_(Task.state == TaskState.READY.value,
+            (Task.state == TaskState.LOCKED.value) & (Task.lock_expires_at < now)),
+        or_(Task.retry_at.is_(None), Task.retry_at <= now))
+        .order_by(Task.created_at).limit(max_tasks).with_for_update(skip_locked=True))
+    for task in ctx.session.scalars(query).all():
+        expires = now + timedelta(milliseconds=topics[task.topic])
+        won = ctx.session.execute(update(Task).where(
+            Task.id == task.id, Task.state == task.state,
+            Task.lock_owner.is_(task.lock_owner) if task.lock_owner is None else Task.lock_owner == task.lock_owner)
+            .values(state=TaskState.LOCKED.value, lock_owner=worker_id, lock_expires_at=expires,
+                    attempts=Task.attempts + 1)).rowcount
+        if won:
+            locked.append(task)
+    ctx.session.commit()
+    return [LockedTask(t, ctx.session.get(Case, t.case_id), variables_for(ctx, t)) for t in locked]
+
+
+def variables_for(ctx, task: Task) -> dict:
+    """What a department receives: the case's facts, chosen items and the e-licences issued so far."""
+    case = ctx.session.get(Case, task.case_id)
+    licences = ctx.session.scalars(select(ELicence).where(ELicence.case_id == case.id)).all()
+    return {"caseId": case.id, "region": case.region, "item": task.item, "items": case.items,
+            **case.facts, "elicences": {lic.kind: {"number": lic.number, **lic.data} for lic in licences}}
+
+
+def _locked_by(ctx, task_id: str, worker_id: str) -> Task:
+    task = ctx.session.get(Task, task_id)
+    if task is None or task.kind != TaskKind.SERVICE.value:
+        raise NotFound("外部任务不存在", field="id")
+    ctx.session.refresh(task)
+    if task.state != TaskState.LOCKED.value or task.lock_owner != worker_id:
+        raise Conflict(f"外部任务 {task_id} 未被工作者 {worker_id} 锁定（锁已失效或被他人获取）", field="workerId")
+    return task
+
+
+def complete(ctx, task_id: str, worker_id: str, variables: dict) -> Task:
+    task = ctx.session.get(Task, task_id)
+    if task is None:
+        raise NotFound("外部任务不存在", field="id")
+    case = cases.get_case(ctx, task.case_id, for_update=True)
+    task = _locked_by(ctx, task_id, worker_id)
+    variables = dict(variables or {})
+    licence = variables.pop("elicence", None)
+    if licence:
+        _store_licence(ctx, case, task, licence)
+    definition = ctx.session.get(Definition, task.definition_id)
+    workflow = runtime.load_workflow(case, definition)
+    spiff_task = runtime.find_spiff_task(workflow, task_id)
+    spiff_task.data.update(variables)
+    runtime.guard(spiff_task.complete)
+    runtime.advance(workflow)
+    task.state, task.completed_at, task.completed_by = TaskState.COMPLETED.value, ctx.now(), worker_id
+    task.lock_owner, task.lock_expires_at = None, None
+    changes = runtime.save(ctx, case, definition, workflow)
+    changes.closed.append(task)
+    timeline.record(ctx, case, "task_completed", worker_id, task_id,
+                    {"name": task.name, "elicence": licence.get("kind") if licence else None})
+    cases.derive_status(ctx, case)
+    commit_step(ctx, changes)
+    return task
+
+
+def _store_licence(ctx, case: Case, task: Task, licence: dict) -> None:
+    kind = licence.get("kind") or task.item or task.topic
+    if ctx.session.scalar(select(ELicence.id).where(ELicence.case_id == case.id, ELicence.kind == kind)):
+        return  # a certificate, once issued, is not changed
+    ctx.session.add(ELicence(case_id=case.id, kind=kind, number=str(licence.get("number")),
+                             issued_by=(task.candidate_groups or [task.lane or ""])[0] or task.topic,
+                             issued_at=ctx.now(), task_id=task.id,
+                             data={k: v for k, v in licence.items() if k not in ("kind", "number")}))
+
+
+def handle_failure(ctx, task_id: str, worker_id: str, message: str, details: str | None,
+                   retries: int | None, retry_timeout_ms: int | None) -> Task:
+    """Record a failed attempt; with no retries left the task becomes an incident."""
+    task = _locked_by(ctx, task_id, worker_id)
+    now = ctx.now()
+    left = retries if retries is not None else max((task.retries or 1) - 1, 0)
+    task.retries, task.error_message, task.error_details = left, message, details
+    task.lock_owner, task.lock_expires_at = None, None
+    if left <= 0:
+        task.state = TaskState.INCIDENT.value
+        ctx.session.add(Incident(task_id=task.id, case_id=task.case_id, region=task.region, topic=task.topic,
+                                 error=message or "", attempts=task.attempts, created_at=now))
+        timeline.record(ctx, ctx.session.get(Case, task.case_id), "incident", worker_id, task.id, {"error": message})
+    else:
+        task.state = TaskState.READY.value
+        task.retry_at = now + timedelta(milliseconds=retry_timeout_ms or 0)
+    ctx.session.commit()
+    return task
+
+
+def retry_incident(ctx, incident_id: int, retries: int = 1) -> Incident:
+    incident = ctx.session.get(Incident, incident_id)
+    if incident is None:
+        raise NotFound("事件不存在", field="id")
+    task = ctx.session.get(Task, incident.task_id)
+    if incident.resolved_at is not None or task is None or task.state != TaskState.INCIDENT.value:
+        raise InvalidTransition("该事件已处理", field="id")
+    task.state, task.retries, task.retry_at = TaskState.READY.value, retries, None
+    incident.resolved_at = ctx.now()
+    ctx.session.commit()
+    return incident
+
+
+def bpmn_error(ctx, task_id: str, worker_id: str, error_code: str, message: str = "",
+               variables: dict | None = None) -> Task:
+    """Throw a BPMN error from the waiting service task; the diagram's error boundary catches it."""
+    from SpiffWorkflow.bpmn.specs.event_definitions.item_aware_event import ErrorEventDefinition
+    from SpiffWorkflow.bpmn.util import BpmnEvent
+
+    task = ctx.session.get(Task, task_id)
+    if task is None:
+        raise NotFound("外部任务不存在", field="id")
+    case = cases.get_case(ctx, task.case_id, for_update=True)
+    task = _locked_by(ctx, task_id, worker_id)
+    definition = ctx.session.get(Definition, task.definition_id)
+    workflow = runtime.load_workflow(case, definition)
+    spiff_task = runtime.find_spiff_task(workflow, task_id)
+    payload = {**(variables or {}), "error_message": message}
+    event = BpmnEvent(ErrorEventDefinition(error_code, code=error_code), payload=payload,
+                      target=spiff_task.workflow)
+    runtime.guard(workflow.catch, event)
+    runtime.advance(workflow)
+    task.state, task.completed_at, task.completed_by = TaskState.CANCELLED.value, ctx.now(), worker_id
+    task.error_message, task.lock_owner, task.lock_expires_at = f"BPMN 错误 {error_code}：{message}", None, None
+    changes = runtime.save(ctx, case, definition, workflow)
+    changes.closed.append(task)
+    timeline.record(ctx, case, "bpmn_error", worker_id, task_id, {"code": error_code, "message": message})
+    cases.derive_status(ctx, case)
+    commit_step(ctx, changes)
+    return task
+
+
+def open_topics(ctx) -> list[str]:
+    return list(ctx.session.scalars(select(Task.topic).where(
+        Task.kind == TaskKind.SERVICE.value, Task.state.in_([TaskState.READY.value, TaskState.LOCKED.value]))
+        .distinct()))

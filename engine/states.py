@@ -1,0 +1,66 @@
+"""States, roles and levels as str Enums (stored as their values)."""
+from enum import Enum
+
+
+class CaseStatus(str, Enum):
+    REVIEW = "review"            # waiting for the acceptance review
+    CORRECTION = "correction"    # 补正: waiting for the family; the clock is paused
+    IN_PROGRESS = "in_progress"  # accepted, departments working
+    COMPLETED = "completed"
+    REFUSED = "refused"          # 不予受理
+    STOPPED = "stopped"          # could not proceed (e.g. no marriage e-licence)
+    FAILED = "failed"            # the diagram misbehaved; an incident says why
+
+    @property
+    def is_open(self) -> bool:
+        return self in (CaseStatus.REVIEW, CaseStatus.CORRECTION, CaseStatus.IN_PROGRESS)
+
+
+class ItemStatus(str, Enum):
+    PENDING = "pending"          # 未办结, not started yet
+    IN_PROGRESS = "in_progress"  # 未办结, a department works on it
+    DONE = "done"                # 已办结
+    REFUSED = "refused"          # ended with a reason
+    NOT_APPLICABLE = "not_applicable"
+
+
+ITEM_STATUS_LABELS = {
+    ItemStatus.PENDING: "未办结", ItemStatus.IN_PROGRESS: "未办结", ItemStatus.DONE: "已办结",
+    ItemStatus.REFUSED: "已办结", ItemStatus.NOT_APPLICABLE: "不适用",
+}
+
+
+class TaskKind(str, Enum):
+    USER = "user"
+    SERVICE = "service"
+
+
+class TaskState(str, Enum):
+    READY = "ready"          # waiting for a clerk or a worker
+    CLAIMED = "claimed"      # a clerk holds it
+    LOCKED = "locked"        # a worker holds it until lock_expires_at
+    COMPLETED = "completed"
+    CANCELLED = "cancelled"  # the process moved on without it (boundary event, case ended)
+    INCIDENT = "incident"    # retries exhausted; a supervisor may retry
+
+    @property
+    def is_open(self) -> bool:
+        return self in (TaskState.READY, TaskState.CLAIMED, TaskState.LOCKED, TaskState.INCIDENT)
+
+
+OPEN_TASK_STATES = [s.value for s in TaskState if s.is_open]
+
+
+class Role(str, Enum):
+    ADMIN = "admin"
+    CLERK = "clerk"
+    SUPERVISOR = "supervisor"
+    FAMILY = "family"
+    WORKER = "worker"
+
+
+class EscalationLevel(str, Enum):
+    WARNING = "warning"   # 黄灯
+    OVERDUE = "overdue"   # 红灯
+    LEVEL1 = "level1"     # department supervisor
+    LEVEL2 = "level2"     # region supervisor

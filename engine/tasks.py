@@ -1,0 +1,133 @@
+"""Clerks' work on user tasks: claim, unclaim, complete, delegate, assign."""
+from sqlalchemy import select, update
+
+from engine import cases, runtime, timeline
+from engine.actors import Actor, may_work_task, require
+from engine.errors import Conflict, Invalid, InvalidTransition, NotFound, Problem
+from engine.models import Definition, Task
+from engine.states import Role, TaskKind, TaskState
+from engine.transaction import commit_step
+
+
+def get_task(ctx, task_id: str) -> Task:
+    task = ctx.session.get(Task, task_id)
+    if task is None:
+        raise NotFound("任务不存在", field="task_id")
+    return task
+
+
+def _user_task(ctx, actor: Actor, task_id: str) -> Task:
+    task = get_task(ctx, task_id)
+    if task.kind != TaskKind.USER.value:
+        raise InvalidTransition("服务任务由部门系统处理", field="task_id")
+    require(actor.is_admin or may_work_task(actor, task), "该任务不属于您的部门或地区")
+    return task
+
+
+def claim(ctx, actor: Actor, task_id: str) -> Task:
+    task = _user_task(ctx, actor, task_id)
+    won = ctx.session.execute(update(Task).where(
+        Task.id == task_id, Task.state == TaskState.READY.value, Task.assignee.is_(None)).values(
+        state=TaskState.CLAIMED.value, assignee=actor.username, claimed_at=ctx.now())).rowcount
+    if not won:
+        ctx.session.rollback()
+        raise Conflict("任务已被他人认领或已完成", field="task_id")
+    timeline.record(ctx, cases.get_case(ctx, task.case_id), "task_claimed", actor.username, task_id)
+    ctx.session.commit()
+    return get_task(ctx, task_id)
+
+
+def unclaim(ctx, actor: Actor, task_id: str) -> Task:
+    task = _user_task(ctx, actor, task_id)
+    done = ctx.session.execute(update(Task).where(
+        Task.id == task_id, Task.state == TaskState.CLAIMED.value,
+        Task.assignee == (task.assignee if actor.is_admin else actor.username)).values(
+        state=TaskState.READY.value, assignee=None, claimed_at=None, owner=None, delegation=None)).rowcount
+    if not done:
+        ctx.session.rollback()
+        raise Conflict("只能释放自己认领的任务", field="task_id")
+    timeline.record(ctx, cases.get_case(ctx, task.case_id), "task_unclaimed", actor.username, task_id)
+    ctx.session.commit()
+    return get_task(ctx, task_id)
+
+
+def complete(ctx, actor: Actor, task_id: str, data: dict) -> Task:
+    task = _user_task(ctx, actor, task_id)
+    case = cases.get_case(ctx, task.case_id, for_update=True)
+    ctx.session.refresh(task)
+    if task.state != TaskState.CLAIMED.value or task.assignee != actor.username:
+        raise Conflict("任务须由认领人完成（或已被完成）", field="task_id")
+    definition = ctx.session.get(Definition, task.definition_id)
+    _check_form(definition.activities.get(task.bpmn_id, {}), data)
+    if task.delegation == "pending":
+        return _resolve_delegation(ctx, actor, task, case, data)
+    data = {**task.properties.get("resolved_data", {}), **data}
+    won = ctx.session.execute(update(Task).where(
+        Task.id == task_id, Task.state == TaskState.CLAIMED.value, Task.assignee == actor.username).values(
+        state=TaskState.COMPLETED.value, completed_at=ctx.now(), completed_by=actor.username)).rowcount
+    if not won:
+        ctx.session.rollback()
+        raise Conflict("任务已被完成", field="task_id")
+    workflow = runtime.load_workflow(case, definition)
+    spiff_task = runtime.find_spiff_task(workflow, task_id)
+    spiff_task.data.update(data)
+    runtime.guard(spiff_task.run)
+    runtime.advance(workflow)
+    cases.on_user_task_completed(ctx, case, task.form_key, data)
+    changes = runtime.save(ctx, case, definition, workflow)
+    changes.closed.append(task)
+    timeline.record(ctx, case, "task_completed", actor.username, task_id,
+                    {"name": task.name, "decision": data.get("decision")})
+    cases.derive_status(ctx, case)
+    commit_step(ctx, changes)
+    return task
+
+
+def _check_form(activity: dict, data: dict) -> None:
+    problems = []
+    for field in activity.get("form_fields", []):
+        value = data.get(field["id"])
+        if field.get("required") and value in (None, "", []):
+            problems.append(Problem(f"data.{field['id']}", "required", f"请填写「{field['label']}」"))
+        options = [o["id"] for o in field.get("options", [])]
+        if options and value not in (None, "") and value not in options:
+            problems.append(Problem(f"data.{field['id']}", "invalid_choice",
+                                    f"「{field['label']}」须为 {'/'.join(options)} 之一"))
+    if problems:
+        raise Invalid("任务表单有误", problems)
+
+
+def delegate(ctx, actor: Actor, task_id: str, to_username: str, delegate_actor: Actor | None) -> Task:
+    task = _user_task(ctx, actor, task_id)
+    if task.state != TaskState.CLAIMED.value or task.assignee != actor.username:
+        raise Conflict("只能委托自己认领的任务", field="task_id")
+    if delegate_actor is None or not may_work_task(delegate_actor, task):
+        raise Invalid("委托对象须为同一部门的办事员", [Problem("user", "invalid_delegate", "委托对象须为同一部门的办事员")])
+    task.owner, task.assignee, task.delegation = actor.username, to_username, "pending"
+    timeline.record(ctx, cases.get_case(ctx, task.case_id), "task_delegated", actor.username, task_id,
+                    {"to": to_username})
+    ctx.session.commit()
+    return task
+
+
+def _resolve_delegation(ctx, actor, task, case, data) -> Task:
+    """The delegate's completion resolves the task back to its owner, as in Camunda."""
+    task.properties = {**task.properties, "resolved_data": data}
+    task.assignee, task.delegation = task.owner, "resolved"
+    timeline.record(ctx, case, "task_resolved", actor.username, task.id, {"owner": task.owner})
+    ctx.session.commit()
+    return task
+
+
+def assign(ctx, actor: Actor, task_id: str, username: str, assignee_actor: Actor | None) -> Task:
+    require(actor.role == Role.ADMIN, "只有管理员可以指派任务")
+    task = get_task(ctx, task_id)
+    if not TaskState(task.state).is_open or task.kind != TaskKind.USER.value:
+        raise InvalidTransition("任务不可指派", field="task_id")
+    if assignee_actor is None or not may_work_task(assignee_actor, task):
+        raise Invalid("被指派人须为该任务部门的办事员", [Problem("user", "invalid_assignee", "被指派人须为该任务部门的办事员")])
+    task.assignee, task.state, task.claimed_at = username, TaskState.CLAIMED.value, ctx.now()
+    timeline.record(ctx, cases.get_case(ctx, task.case_id), "task_assigned", actor.username, task_id,
+                    {"to": username})
+    ctx.session.commit()
+    return task

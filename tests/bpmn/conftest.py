@@ -1,0 +1,25 @@
+import pytest
+
+FACTS = {
+    "cq-jiangjin": {"newborn_named": True, "ethnicity_differs": False},
+    "sc-province": {"designated_hospital": True},
+    "sc-dazhou-tongchuan": {"delivery_method": "pickup"},
+}
+ITEMS = {
+    "gx-qinzhou-qinbei": ["birth_certificate", "vaccination_certificate", "hukou_registration", "social_security_card",
+                          "maternity_reimbursement", "medical_insurance", "parenting_guidance"],
+    "cq-jiangjin": ["vaccination_certificate", "birth_certificate", "hukou_registration", "medical_insurance"],
+    "sc-dazhou-tongchuan": ["birth_certificate", "vaccination_certificate", "hukou_registration", "medical_insurance",
+                            "insurance_payment", "social_security_card"],
+    "sc-province": ["birth_certificate", "vaccination_certificate", "hukou_registration", "medical_insurance",
+                    "social_security_card", "parenting_guidance", "maternity_reimbursement"],
+    "he-province": ["birth_certificate", "vaccination_certificate", "hukou_registration", "medical_insurance",
+                    "social_security_card"],
+}
+
+
+@pytest.fixture
+def base_data():
+    def make(region, **overrides):
+        return {"items": list(ITEMS[region]), **FACTS.get(region, {}), **overrides}
+    return make

@@ -1,0 +1,187 @@
+"""Every regional process runs to its end in SpiffWorkflow, surviving a save/reload per step."""
+import pytest
+
+from bpmn_runner import REGIONS, BpmnError, Run, element_properties
+
+QINBEI_ITEMS = ["birth_certificate", "vaccination_certificate", "hukou_registration", "social_security_card",
+                "maternity_reimbursement", "medical_insurance", "parenting_guidance"]
+
+
+def all_done(items):
+    return {item: "done" for item in items}
+
+
+# --- every region: the acceptance review ------------------------------------------------
+
+@pytest.mark.parametrize("region", REGIONS)
+def test_correct_then_accept_loops_through_supplement(region, base_data):
+    run = Run(region, base_data(region), answers={
+        "acceptance_review": [{"decision": "correct", "materials": ["结婚证"]}, {"decision": "accept"}],
+        "supplement": {"supplemented": True}})
+    assert run.workflow.is_completed()
+    review = [i for i in run.handled if i in ("acceptance_review", "supplement")]
+    assert review == ["acceptance_review", "supplement", "acceptance_review"]
+    assert run.outcome() == "completed"
+
+
+@pytest.mark.parametrize("region", REGIONS)
+def test_refuse_ends_refused(region, base_data):
+    run = Run(region, base_data(region), answers={
+        "acceptance_review": {"decision": "refuse", "refusal_reason": "非婚内生育"}})
+    assert run.workflow.is_completed()
+    assert run.handled[-1] == "acceptance_review" and "acceptance_review" not in run.handled[:-1]
+    assert run.outcome() == "refused"
+    assert run.item_status() == {}
+
+
+@pytest.mark.parametrize("region", REGIONS)
+def test_process_properties(region):
+    [props] = [v for k, v in element_properties(region).items() if k.startswith("newborn_")]
+    assert props["region"] == region
+    assert int(props["promiseWorkingDays"]) > 0
+    assert props["items"]
+
+
+# --- 钦北 ---------------------------------------------------------------------------------
+
+def test_qinbei_all_items_then_evaluation(base_data):
+    run = Run("gx-qinzhou-qinbei", base_data("gx-qinzhou-qinbei"))
+    assert run.outcome() == "completed"
+    assert run.item_status() == all_done(QINBEI_ITEMS)
+    done = run.done
+    assert done.index("birth_certificate_issue") < done.index("hukou_registration_register")
+    assert done.index("hukou_registration_register") < done.index("medical_insurance_enrol")
+    assert done.index("hukou_registration_register") < done.index("social_security_card_issue")
+    assert done.index("medical_insurance_enrol") < done.index("insurance_payment_notify")
+    assert run.handled[-1] == "evaluation_invite"
+
+
+def test_qinbei_card_does_not_wait_for_insurance(base_data):
+    seen = []
+
+    def check(run):
+        open_ids = run.open_ids()
+        if "social_security_card_issue" in open_ids and "medical_insurance_enrol" in open_ids:
+            seen.append(True)
+    Run("gx-qinzhou-qinbei", base_data("gx-qinzhou-qinbei"), check=check)
+    assert seen, "the card and the insurance enrolment should be open at the same time"
+
+
+# --- 四川省 ---------------------------------------------------------------------------------
+
+SC = "sc-province"
+SC_ITEMS = ["birth_certificate", "vaccination_certificate", "hukou_registration", "medical_insurance",
+            "social_security_card", "parenting_guidance", "maternity_reimbursement"]
+
+
+@pytest.mark.parametrize("chosen", [
+    SC_ITEMS,
+    [i for i in SC_ITEMS if i != "maternity_reimbursement"],
+    ["social_security_card"],
+    ["maternity_reimbursement"],
+    ["hukou_registration", "medical_insurance"],
+])
+def test_sichuan_only_chosen_items_run(base_data, chosen):
+    run = Run(SC, base_data(SC, items=chosen))
+    assert run.outcome() == "completed"
+    assert run.item_status() == all_done(chosen)
+    item_tasks = {run.props[i]["item"] for i in run.handled if "item" in run.props.get(i, {})}
+    assert item_tasks == set(chosen)
+    assert ("postage_payment" in run.handled) == ("social_security_card" in chosen)
+
+
+def test_sichuan_card_waits_for_hukou_and_insurance(base_data):
+    run = Run(SC, base_data(SC))
+    done = run.done
+    card = done.index("social_security_card_issue")
+    assert done.index("hukou_registration_register") < card and done.index("medical_insurance_enrol") < card
+
+
+def test_sichuan_maternity_claim_when_not_designated(base_data):
+    run = Run(SC, base_data(SC, items=["maternity_reimbursement"], designated_hospital=False),
+              answers={"maternity_claim": {"reimbursed_amount": 3200}})
+    assert "maternity_claim_review" in run.handled and "maternity_reimbursement_settle" not in run.handled
+    assert run.item_status() == {"maternity_reimbursement": "done"}
+
+
+def test_sichuan_without_marriage_licence_stops(base_data):
+    run = Run(SC, base_data(SC), results={"marriage_licence.check": {
+        "marriage_licence_found": False, "stop_reason": "未查询到婚姻电子证照"}})
+    assert run.outcome() == "stopped"
+    assert run.handled == ["marriage_licence_check"]
+    assert run.data["stop_reason"] == "未查询到婚姻电子证照"
+
+
+def test_sichuan_hukou_refused_by_bpmn_error(base_data):
+    run = Run(SC, base_data(SC), results={"hukou_registration.register": BpmnError(
+        "hukou_refused", {"hukou_refused": True, "hukou_refusal_reason": "落户地址不符合家庭户要求"})})
+    assert run.outcome() == "completed"
+    status = run.item_status()
+    assert status.pop("hukou_registration") == "refused"
+    assert status.pop("social_security_card") == "refused"  # no hukou, no card
+    assert status == all_done(set(SC_ITEMS) - {"hukou_registration", "social_security_card"})
+    assert "hukou_registration_done" not in run.done
+    assert run.data["hukou_refusal_reason"] == "落户地址不符合家庭户要求"
+
+
+def test_sichuan_hukou_refused_without_card(base_data):
+    chosen = ["birth_certificate", "hukou_registration"]
+    run = Run(SC, base_data(SC, items=chosen), results={"hukou_registration.register": BpmnError(
+        "hukou_refused", {"hukou_refused": True, "hukou_refusal_reason": "非家庭户"})})
+    assert run.item_status() == {"birth_certificate": "done", "hukou_registration": "refused"}
+
+
+# --- 通川 ---------------------------------------------------------------------------------
+
+def test_tongchuan_certificates_before_any_hall_task(base_data):
+    hall_seen = []
+
+    def check(run):
+        if "区行政审批局政务服务大厅" in run.open_lanes():
+            hall_seen.append(True)
+            assert {"birth_certificate_issue", "vaccination_certificate_issue"} <= run.completed_ids()
+    run = Run("sc-dazhou-tongchuan", base_data("sc-dazhou-tongchuan", delivery_method="post"), check=check)
+    assert hall_seen
+    assert run.item_status() == all_done(["birth_certificate", "vaccination_certificate", "hukou_registration",
+                                          "medical_insurance", "insurance_payment", "social_security_card"])
+    assert "delivery_post" in run.handled and "hand_over_results" not in run.handled
+    assert run.handled.index("hand_over_file") < run.handled.index("hall_receive")
+
+
+# --- 江津 ---------------------------------------------------------------------------------
+
+def test_jiangjin_no_police_task_before_birth_certificate(base_data):
+    police_seen = []
+
+    def check(run):
+        if "区公安局派出所" in run.open_lanes():
+            police_seen.append(True)
+            assert "birth_certificate_issue" in run.completed_ids()
+    run = Run("cq-jiangjin", base_data("cq-jiangjin", newborn_named=False, ethnicity_differs=True),
+              answers={"ethnicity_review": {"newborn_ethnicity": "土家族"}}, check=check)
+    assert run.outcome() == "completed" and police_seen
+    order = run.handled
+    assert order[:2] == ["acceptance_review", "vaccination_certificate_issue"]
+    assert order.index("await_newborn_name") < order.index("birth_certificate_issue") < order.index("ethnicity_review")
+    assert order[-4:] == ["hukou_registration_register", "medical_insurance_receive", "medical_insurance_enrol",
+                          "medical_insurance_close"]
+    assert run.item_status() == all_done(["vaccination_certificate", "birth_certificate", "hukou_registration",
+                                          "medical_insurance"])
+
+
+def test_jiangjin_same_ethnicity_skips_review(base_data):
+    run = Run("cq-jiangjin", base_data("cq-jiangjin"))
+    assert "ethnicity_review" not in run.handled and "await_newborn_name" not in run.handled
+
+
+# --- 河北 ---------------------------------------------------------------------------------
+
+def test_hebei_prereview_then_family_uploads_hukou_page(base_data):
+    run = Run("he-province", base_data("he-province"), answers={
+        "hukou_prereview": [{"prereview_passed": False, "prereview_remark": "户主页不清晰"}, {"prereview_passed": True}]})
+    h = run.handled
+    assert h[:3] == ["acceptance_review", "vaccination_certificate_issue", "birth_certificate_issue"]
+    assert h[3:8] == ["materials_upload", "hukou_prereview", "materials_upload", "hukou_prereview", "hukou_page_upload"]
+    assert set(h[8:]) == {"social_security_card_issue", "medical_insurance_enrol"}
+    assert run.item_status() == all_done(["birth_certificate", "vaccination_certificate", "hukou_registration",
+                                          "medical_insurance", "social_security_card"])

@@ -1,0 +1,86 @@
+"""Workers inside the embedded app: a thread that serves every topic through the engine directly."""
+import logging
+import threading
+
+from engine import external
+from engine.context import EngineContext
+from engine.errors import Conflict, NotFound
+from workers.adapters.base import AdapterError, BpmnError
+
+log = logging.getLogger(__name__)
+
+
+def idempotency_key(locked) -> str:
+    """Derived from the case and the step, never from the attempt: a retry repeats the same key."""
+    return f"{locked.task.case_id}:{locked.task.bpmn_id}"
+
+
+class InProcessWorker:
+    def __init__(self, session_factory, adapter, clock, calendar, topics=None, worker_id="inprocess",
+                 lock_ms: int = 60_000, poll_seconds: float = 1.0):
+        self.session_factory, self.adapter, self.clock, self.calendar = session_factory, adapter, clock, calendar
+        self.topics, self.worker_id, self.lock_ms, self.poll_seconds = topics, worker_id, lock_ms, poll_seconds
+        self._wake, self._stop = threading.Event(), threading.Event()
+        self._thread = None
+
+    def _context(self, session) -> EngineContext:
+        return EngineContext(session=session, clock=self.clock, calendar=self.calendar)
+
+    def run_once(self, max_tasks: int = 20) -> int:
+        """Serve what is waiting now; returns how many tasks were handled."""
+        with self.session_factory() as session:
+            ctx = self._context(session)
+            topics = self.topics or external.open_topics(ctx)
+            if not topics:
+                return 0
+            locked = external.fetch_and_lock(ctx, self.worker_id, {t: self.lock_ms for t in topics}, max_tasks)
+            for task in locked:
+                self._handle(ctx, task)
+            return len(locked)
+
+    def drain(self, limit: int = 10_000) -> int:
+        handled = 0
+        while handled < limit:
+            count = self.run_once()
+            if not count:
+                return handled
+            handled += count
+        return handled
+
+    def _handle(self, ctx, locked) -> None:
+        task_id = locked.task.id
+        try:
+            result = self.adapter.call(locked.task.topic, locked.variables, idempotency_key(locked))
+            external.complete(ctx, task_id, self.worker_id, result)
+        except BpmnError as exc:
+            ctx.session.rollback()
+            external.bpmn_error(ctx, task_id, self.worker_id, exc.code, exc.message, exc.variables)
+        except AdapterError as exc:
+            ctx.session.rollback()
+            backoff = int(locked.task.properties.get("retryBackoffSeconds", "10")) * 1000
+            external.handle_failure(ctx, task_id, self.worker_id, str(exc), None, None, backoff)
+        except (Conflict, NotFound) as exc:
+            ctx.session.rollback()
+            log.info("task %s moved on: %s", task_id, exc)
+
+    def after_commit(self, ctx, changes) -> None:
+        if any(t.kind == "service" for t in changes.opened):
+            self._wake.set()
+
+    def start(self) -> None:
+        self._thread = threading.Thread(target=self._loop, name="inprocess-worker", daemon=True)
+        self._thread.start()
+
+    def stop(self) -> None:
+        self._stop.set()
+        self._wake.set()
+
+    def _loop(self) -> None:
+        while not self._stop.is_set():
+            try:
+                if self.run_once():
+                    continue
+            except Exception:  # a worker must outlive one bad task
+                log.exception("in-process worker step failed")
+            self._wake.wait(self.poll_seconds)
+            self._wake.clear()
