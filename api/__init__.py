@@ -74,6 +74,10 @@ def _security_spec() -> dict:
 
 
 def _register_blueprints(app: Flask) -> None:
-    from api.resources import auth, cases, definitions, regions, tasks
-    for module in (auth, regions, cases, tasks, definitions):
+    from api import pages
+    from api.resources import (auth, calendar, cases, definitions, engine_rest, health, incidents,
+                               regions, supervision, tasks)
+    for module in (auth, regions, cases, tasks, definitions, supervision, incidents, calendar,
+                   engine_rest, health):
         api.register_blueprint(module.blp)
+    app.register_blueprint(pages.blp)
