@@ -8,7 +8,7 @@ import pytest
 from sqlalchemy import text
 
 ROOT = Path(__file__).resolve().parent.parent
-NO_DB_DIRS = ("tests/forms", "tests/bpmn")
+NO_DB_DIRS = ("tests/forms", "tests/bpmn", "tests/architecture")
 TEST_START = datetime(2025, 9, 29, 9, 0)  # a Monday; the sample forms' babies were born 2025-09-26
 
 
