@@ -48,6 +48,8 @@ def create_app(config: Config | None = None, clock: Clock | None = None) -> Flas
         _sqlite_pragmas(db.engine)
     from api import cli
     cli.init_app(app)
+    if app.config.get("AUTO_INIT"):
+        cli.initialise(app)  # migrate, seed, deploy before anything in the background touches tables
     if not app.config.get("TESTING"):
         from api import background
         background.start(app)

@@ -7,7 +7,7 @@ from pathlib import Path
 from waitress import serve
 
 from api import create_app
-from api.cli import initialise
+from api.demo import seed_demo_users
 from api.config import Config
 
 
@@ -19,10 +19,11 @@ def main() -> None:
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     os.environ.setdefault("RUN_WORKERS", "1")
     os.environ.setdefault("RUN_SCHEDULER", "1")
-    config = Config(RUN_WORKERS=True, RUN_SCHEDULER=True)
+    config = Config(RUN_WORKERS=True, RUN_SCHEDULER=True, AUTO_INIT=True)
     Path(config.VAR_DIR).mkdir(parents=True, exist_ok=True)
     app = create_app(config)
-    users = initialise(app)
+    with app.app_context():
+        users = seed_demo_users(app.extensions["newborn"].regions.all())
     url = f"http://{args.host}:{args.port}"
     print(f"\n新生儿出生“一件事” is running at {url}/  (API {url}/api/v1, OpenAPI {url}/api/v1/openapi.json)")
     print(f"Database: {config.DATABASE_URL}")

@@ -30,6 +30,7 @@ class Config:
     TOKEN_TTL_SECONDS = int(os.environ.get("TOKEN_TTL_SECONDS", "28800"))
     LOGIN_MAX_FAILURES = int(os.environ.get("LOGIN_MAX_FAILURES", "5"))
     LOGIN_WINDOW_SECONDS = int(os.environ.get("LOGIN_WINDOW_SECONDS", "300"))
+    AUTO_INIT = _bool("AUTO_INIT", False)  # migrate, seed demo users and deploy regions at start
     RUN_SCHEDULER = _bool("RUN_SCHEDULER", False)
     RUN_WORKERS = _bool("RUN_WORKERS", False)
     WORKER_ADAPTER = os.environ.get("WORKER_ADAPTER", "simulated")

@@ -3,7 +3,7 @@ from sqlalchemy import select
 
 from api.auth import hash_password
 from api.extensions import db
-from engine.bpmn.model import CAMUNDA_NS
+from engine.bpmn.model import CAMUNDA_NS, NS
 from engine.bpmn.safe_xml import parse_bpmn_bytes
 from engine.models import User
 from engine.states import Role
@@ -12,12 +12,17 @@ DEMO_PASSWORD = "demo"
 FAMILY_GROUP = "applicant"
 
 
-def region_lanes_and_topics(region) -> tuple[list[str], list[str]]:
+def region_lanes_and_topics(region) -> tuple[dict[str, str], list[str]]:
+    """Lane code -> lane name (lanes ``lane_<code>`` and candidate groups), and the topics used."""
     root = parse_bpmn_bytes((region.folder / "process.bpmn").read_bytes())
-    groups = {g.strip() for value in root.xpath(f"//@*[namespace-uri()='{CAMUNDA_NS}' and local-name()='candidateGroups']")
-              for g in str(value).split(",") if g.strip()}
+    lanes = {lane.get("id")[len("lane_"):]: lane.get("name") or lane.get("id")
+             for lane in root.xpath("//bpmn:lane", namespaces=NS) if lane.get("id", "").startswith("lane_")}
+    for value in root.xpath(f"//@*[namespace-uri()='{CAMUNDA_NS}' and local-name()='candidateGroups']"):
+        for group in str(value).split(","):
+            lanes.setdefault(group.strip(), group.strip())
     topics = {str(t) for t in root.xpath(f"//@*[namespace-uri()='{CAMUNDA_NS}' and local-name()='topic']")}
-    return sorted(groups - {FAMILY_GROUP}), sorted(topics)
+    lanes.pop(FAMILY_GROUP, None)
+    return dict(sorted(lanes.items())), sorted(topics)
 
 
 def seed_demo_users(regions) -> list[tuple[str, str]]:
@@ -27,10 +32,11 @@ def seed_demo_users(regions) -> list[tuple[str, str]]:
     for region in regions:
         lanes, topics = region_lanes_and_topics(region)
         all_topics |= set(topics)
-        wanted += [(f"{region.code}.{lane}", Role.CLERK, region.code, [lane], f"{region.name} {lane} 办事员")
-                   for lane in lanes]
-        wanted += [(f"{region.code}.supervisor", Role.SUPERVISOR, region.code, lanes, f"{region.name} 电子监察"),
-                   (f"{region.code}.family", Role.FAMILY, region.code, [], f"{region.name} 申请人（新生儿母亲）")]
+        wanted += [(f"{region.code}.{lane}", Role.CLERK, region.code, [lane], f"{region.name} · {name} 办事员")
+                   for lane, name in lanes.items()]
+        wanted += [(f"{region.code}.supervisor", Role.SUPERVISOR, region.code, list(lanes),
+                    f"{region.name} · 电子监察"),
+                   (f"{region.code}.family", Role.FAMILY, region.code, [], f"{region.name} · 申请人（新生儿母亲）")]
     wanted.append(("worker", Role.WORKER, None, sorted(all_topics), "部门系统工作者（全部主题）"))
     existing = {u.username: u for u in db.session.scalars(select(User))}
     password = hash_password(DEMO_PASSWORD)
