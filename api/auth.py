@@ -1,5 +1,6 @@
 """Bearer tokens (signed, expiring) and HTTP Basic, as Camunda clients and the modeler send."""
 import base64
+import hashlib
 import threading
 import time
 from collections import defaultdict, deque
@@ -57,6 +58,37 @@ class LoginThrottle:
 throttle = LoginThrottle()
 
 
+class VerifiedCredentials:
+    """Remembers recently verified Basic credentials briefly: the password hash is slow on purpose,
+    and Camunda clients send Basic on every request. Keyed by a digest, bound to the stored hash."""
+
+    def __init__(self, ttl_seconds: float = 60):
+        self.ttl = ttl_seconds
+        self._seen: dict[str, tuple[int, str, float]] = {}
+        self._lock = threading.Lock()
+
+    @staticmethod
+    def _key(username: str, password: str) -> str:
+        return hashlib.sha256(f"{username}\0{password}".encode()).hexdigest()
+
+    def lookup(self, username: str, password: str) -> User | None:
+        with self._lock:
+            entry = self._seen.get(self._key(username, password))
+        if entry is None or entry[2] < time.monotonic():
+            return None
+        user = db.session.get(User, entry[0])
+        valid = user is not None and user.active and user.password_hash == entry[1]
+        return user if valid else None
+
+    def remember(self, user: User, password: str) -> None:
+        with self._lock:
+            self._seen[self._key(user.username, password)] = (user.id, user.password_hash,
+                                                              time.monotonic() + self.ttl)
+
+
+verified = VerifiedCredentials()
+
+
 def check_credentials(username: str, password: str) -> User | None:
     key = f"{username}|{request.remote_addr}"
     config = current_app.config
@@ -85,7 +117,10 @@ def _user_from_request() -> User | None:
             username, _, password = base64.b64decode(value).decode("utf-8").partition(":")
         except (ValueError, UnicodeDecodeError):
             return None
-        return check_credentials(username, password)
+        user = verified.lookup(username, password) or check_credentials(username, password)
+        if user is not None:
+            verified.remember(user, password)
+        return user
     session_user = getattr(g, "session_user_id", None)  # set by the pages' cookie session
     return db.session.get(User, session_user) if session_user else None
 

@@ -18,4 +18,22 @@ def start(app) -> None:
         state.listeners.append(worker)
         state.background.append(worker)
         worker.start()
+        _start_outbox(app, factory, state)
+    if app.config.get("RUN_SCHEDULER"):
+        from engine.scheduler import EscalationScheduler
+        with app.app_context():
+            scheduler = EscalationScheduler(db.engine, state.calendar, state.clock)
+        state.listeners.append(scheduler)
+        state.background.append(scheduler)
+        scheduler.start()
     atexit.register(lambda: [part.stop() for part in state.background])
+
+
+def _start_outbox(app, factory, state) -> None:
+    from engine.notifications import OutboxDispatcher, get_notifier
+    notifier = get_notifier(app.config["SMS_NOTIFIER"], app.config.get("SMS_GATEWAY_URL"),
+                            app.config.get("SMS_GATEWAY_TOKEN"))
+    dispatcher = OutboxDispatcher(factory, notifier, state.clock)
+    state.listeners.append(dispatcher)
+    state.background.append(dispatcher)
+    dispatcher.start()

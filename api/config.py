@@ -36,6 +36,9 @@ class Config:
     WORKER_ADAPTER = os.environ.get("WORKER_ADAPTER", "simulated")
     SIMULATED_FAILURE_RATE = float(os.environ.get("SIMULATED_FAILURE_RATE", "0"))
     SIMULATED_LATENCY_MS = int(os.environ.get("SIMULATED_LATENCY_MS", "0"))
+    SMS_NOTIFIER = os.environ.get("SMS_NOTIFIER", "logging")  # logging | http
+    SMS_GATEWAY_URL = os.environ.get("SMS_GATEWAY_URL")
+    SMS_GATEWAY_TOKEN = os.environ.get("SMS_GATEWAY_TOKEN")
     TESTING = False
     JSON_AS_ASCII = False
     MAX_CONTENT_LENGTH = int(os.environ.get("MAX_CONTENT_LENGTH", str(8 * 1024 * 1024)))

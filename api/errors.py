@@ -27,19 +27,19 @@ def problem(field: str, code: str, message: str) -> dict:
     return {"field": field, "code": code, "message": message}
 
 
-def flatten_messages(messages, prefix="") -> list[dict]:
+def flatten_messages(messages, prefix="", top=True) -> list[dict]:
     """marshmallow's nested {field: [msg]} into located problems."""
     out = []
     if isinstance(messages, dict):
         for key, value in messages.items():
             name = f"{prefix}.{key}" if prefix else str(key)
-            if key in ("json", "query", "form", "files", "headers", "view_args") and not prefix:
-                name = ""
-            out += flatten_messages(value, name)
+            if key in ("json", "query", "form", "files", "headers", "view_args") and top:
+                name = ""  # webargs' location, not a field (a body field may be called "form" too)
+            out += flatten_messages(value, name, top=False)
     elif isinstance(messages, list):
         for message in messages:
             if isinstance(message, (dict, list)):
-                out += flatten_messages(message, prefix)
+                out += flatten_messages(message, prefix, top=False)
             else:
                 code = "unknown_field" if "Unknown field" in str(message) else "invalid"
                 out.append(problem(prefix, code, _chinese(str(message))))

@@ -2,6 +2,7 @@
 from sqlalchemy import select
 
 from engine.cases import ITEM_NAMES
+from engine.notices import delivery_of
 from engine.models import CaseEvent, CaseItem, ELicence, Evaluation, Notice, Task
 from engine.states import ITEM_STATUS_LABELS, ItemStatus, OPEN_TASK_STATES
 
@@ -54,7 +55,7 @@ def case_view(session, case, now, full_form: bool, form_masker=None) -> dict:
         "deadline_fallback": case.deadline_fallback, "paused": case.paused_at is not None,
         "paused_since": case.paused_at, "paused_working_days": case.paused_working_days,
         "outcome_reason": case.outcome_reason, "incident": case.incident,
-        "items": [_item(i) for i in items],
+        "items": [_item(i, delivery_of(case, i)) for i in items],
         "elicences": [{"kind": lic.kind, "name": ITEM_NAMES.get(lic.kind, lic.kind), "number": lic.number,
                        "issued_by": lic.issued_by, "issued_at": lic.issued_at, "data": lic.data} for lic in licences],
         "notices": [{"id": n.id, "kind": n.kind, "title": n.content.get("title"), "number": n.number,
@@ -71,11 +72,11 @@ def case_view(session, case, now, full_form: bool, form_masker=None) -> dict:
     }
 
 
-def _item(item: CaseItem) -> dict:
+def _item(item: CaseItem, delivery: dict | None = None) -> dict:
     status = ItemStatus(item.status)
     return {"code": item.item, "name": ITEM_NAMES.get(item.item, item.item), "status": item.status,
             "label": ITEM_STATUS_LABELS[status], "started_at": item.started_at, "deadline": item.deadline,
-            "completed_at": item.completed_at, "reason": item.reason, "delivery": item.delivery}
+            "completed_at": item.completed_at, "reason": item.reason, "delivery": delivery or None}
 
 
 def case_row(case) -> dict:

@@ -1,4 +1,5 @@
 """Case lifecycle: start, acceptance outcomes, 补正 pause and resume, rating."""
+import re
 import uuid
 
 from sqlalchemy import select
@@ -11,12 +12,7 @@ from engine.sla import deadline_after
 from engine.states import CaseStatus, ItemStatus
 from engine.transaction import commit_step
 
-ITEM_NAMES = {
-    "birth_certificate": "出生医学证明", "vaccination_certificate": "预防接种证",
-    "hukou_registration": "出生登记（户口登记）", "medical_insurance": "城乡居民医保参保登记",
-    "insurance_payment": "医保缴费", "social_security_card": "社会保障卡申领",
-    "maternity_reimbursement": "生育医疗费用报销", "parenting_guidance": "科学育儿指导服务登记",
-}
+ITEM_NAMES = notices.ITEM_NAMES
 
 
 def start_case(ctx, region: str, items: list[str], form: dict, facts: dict, applicant_id=None,
@@ -85,12 +81,12 @@ def on_user_task_completed(ctx, case: Case, form_key: str | None, data: dict) ->
             notices.queue_sms(ctx, case, "accepted", "1", deadline=_date(case.deadline))
         elif decision == "correct":
             case.paused_at = now
-            materials = list(data.get("materials") or [])
+            materials = listed(data.get("materials"))
             notices.issue_notice(ctx, case, "correction", {**_notice_body(case), "materials": materials})
             notices.queue_sms(ctx, case, "correction", now.isoformat(), materials="、".join(materials))
             timeline.record(ctx, case, "clock_paused", detail={"materials": materials})
         elif decision == "refuse":
-            reasons = list(data.get("reasons") or [data.get("refusal_reason") or "不符合受理条件"])
+            reasons = listed(data.get("reasons")) or [str(data.get("refusal_reason") or "不符合受理条件")]
             notices.issue_notice(ctx, case, "refusal", {**_notice_body(case), "reasons": reasons})
             notices.queue_sms(ctx, case, "refused", "1", reasons="；".join(reasons))
     elif form_key == "supplement" and case.paused_at is not None:
@@ -101,6 +97,15 @@ def on_user_task_completed(ctx, case: Case, form_key: str | None, data: dict) ->
             case.deadline, case.deadline_fallback = deadline_after(
                 ctx.calendar, case.submitted_at, case.promise_working_days, case.paused_working_days)
         timeline.record(ctx, case, "clock_resumed", detail={"paused_working_days": paused})
+
+
+def listed(value) -> list[str]:
+    """A clerk's list field: a JSON list, or one string separated by 、，,;；or new lines."""
+    if isinstance(value, (list, tuple)):
+        return [str(v).strip() for v in value if str(v).strip()]
+    if isinstance(value, str):
+        return [part.strip() for part in re.split(r"[、，,;；\n]", value) if part.strip()]
+    return []
 
 
 def _notice_body(case: Case) -> dict:
@@ -132,5 +137,6 @@ def evaluate(ctx, case_id: str, score: int, comment: str, by: str) -> Evaluation
     evaluation = Evaluation(case_id=case_id, score=score, comment=comment or "", at=ctx.now(), by=by)
     ctx.session.add(evaluation)
     timeline.record(ctx, case, "evaluated", actor=by, detail={"score": score})
+    timeline.audit(ctx, by, "case_evaluated", case.id, detail={"score": score})
     ctx.session.commit()
     return evaluation

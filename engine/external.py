@@ -19,7 +19,11 @@ class LockedTask:
 
 
 def fetch_and_lock(ctx, worker_id: str, topics: dict[str, int], max_tasks: int) -> list[LockedTask]:
-    """Lock up to ``max_tasks`` ready (or lapsed) tasks of ``topics`` (topic -> lock ms)."""
+    """Lock up to ``max_tasks`` ready (or lapsed) tasks of ``topics`` (topic -> lock ms).
+
+    Each lock is a conditional update on the attempt counter, so two workers (or processes) that
+    read the same row cannot both win it, with or without ``SKIP LOCKED``.
+    """
     now, locked = ctx.now(), []
     query = (select(Task).where(
         Task.kind == TaskKind.SERVICE.value, Task.topic.in_(list(topics)),
@@ -30,14 +34,16 @@ def fetch_and_lock(ctx, worker_id: str, topics: dict[str, int], max_tasks: int) 
     for task in ctx.session.scalars(query).all():
         expires = now + timedelta(milliseconds=topics[task.topic])
         won = ctx.session.execute(update(Task).where(
-            Task.id == task.id, Task.state == task.state,
-            Task.lock_owner.is_(task.lock_owner) if task.lock_owner is None else Task.lock_owner == task.lock_owner)
+            Task.id == task.id, Task.state == task.state, Task.attempts == task.attempts)
             .values(state=TaskState.LOCKED.value, lock_owner=worker_id, lock_expires_at=expires,
-                    attempts=Task.attempts + 1)).rowcount
+                    attempts=Task.attempts + 1).execution_options(synchronize_session=False)).rowcount
         if won:
-            locked.append(task)
+            locked.append(task.id)
     ctx.session.commit()
-    return [LockedTask(t, ctx.session.get(Case, t.case_id), variables_for(ctx, t)) for t in locked]
+    rows = [ctx.session.get(Task, task_id, populate_existing=True) for task_id in locked]
+    found = [LockedTask(t, ctx.session.get(Case, t.case_id), variables_for(ctx, t)) for t in rows]
+    ctx.session.commit()
+    return found
 
 
 def variables_for(ctx, task: Task) -> dict:
@@ -45,7 +51,15 @@ def variables_for(ctx, task: Task) -> dict:
     case = ctx.session.get(Case, task.case_id)
     licences = ctx.session.scalars(select(ELicence).where(ELicence.case_id == case.id)).all()
     return {"caseId": case.id, "region": case.region, "item": task.item, "items": case.items,
-            **case.facts, "elicences": {lic.kind: {"number": lic.number, **lic.data} for lic in licences}}
+            **case.facts, **_registry_keys(case.form or {}),
+            "elicences": {lic.kind: {"number": lic.number, **lic.data} for lic in licences}}
+
+
+def _registry_keys(form: dict) -> dict:
+    """Numbers a department looks records up by (the marriage registry: the certificate number)."""
+    marriage = (form.get("marriage") or {}).get("certificate_number") or \
+        (form.get("mother") or {}).get("marriage_certificate_number")
+    return {"marriageCertificateNumber": marriage} if marriage else {}
 
 
 def _locked_by(ctx, task_id: str, worker_id: str) -> Task:
@@ -97,22 +111,81 @@ def _store_licence(ctx, case: Case, task: Task, licence: dict) -> None:
 
 def handle_failure(ctx, task_id: str, worker_id: str, message: str, details: str | None,
                    retries: int | None, retry_timeout_ms: int | None) -> Task:
-    """Record a failed attempt; with no retries left the task becomes an incident."""
+    """Record a failed attempt; with no retries left the task becomes an incident.
+
+    ``retries`` is what is left after this failure (Camunda's meaning; 0 raises an incident). When a
+    worker does not say, the task's ``retries`` property counts retries after the first failure.
+    """
     task = _locked_by(ctx, task_id, worker_id)
     now = ctx.now()
-    left = retries if retries is not None else max((task.retries or 1) - 1, 0)
-    task.retries, task.error_message, task.error_details = left, message, details
+    if retries is None:
+        current = task.retries or 0
+        retries = current if task.error_message is None else current - 1
+    left = max(int(retries), 0)
+    task.retries, task.error_message, task.error_details = left, message or "", details
     task.lock_owner, task.lock_expires_at = None, None
     if left <= 0:
         task.state = TaskState.INCIDENT.value
         ctx.session.add(Incident(task_id=task.id, case_id=task.case_id, region=task.region, topic=task.topic,
                                  error=message or "", attempts=task.attempts, created_at=now))
-        timeline.record(ctx, ctx.session.get(Case, task.case_id), "incident", worker_id, task.id, {"error": message})
+        timeline.record(ctx, ctx.session.get(Case, task.case_id), "incident", worker_id, task.id,
+                        {"error": message, "attempts": task.attempts})
     else:
         task.state = TaskState.READY.value
-        task.retry_at = now + timedelta(milliseconds=retry_timeout_ms or 0)
+        task.retry_at = now + timedelta(milliseconds=max(retry_timeout_ms or 0, 0))
     ctx.session.commit()
     return task
+
+
+def extend_lock(ctx, task_id: str, worker_id: str, new_duration_ms: int) -> Task:
+    task = _locked_by(ctx, task_id, worker_id)
+    if task.lock_expires_at is None or task.lock_expires_at < ctx.now():
+        raise Conflict(f"外部任务 {task_id} 的锁已过期", field="workerId")
+    task.lock_expires_at = ctx.now() + timedelta(milliseconds=new_duration_ms)
+    ctx.session.commit()
+    return task
+
+
+def unlock(ctx, task_id: str) -> Task:
+    task = get_task(ctx, task_id)
+    if task.state == TaskState.LOCKED.value:
+        task.state, task.lock_owner, task.lock_expires_at = TaskState.READY.value, None, None
+    ctx.session.commit()
+    return task
+
+
+def get_task(ctx, task_id: str) -> Task:
+    task = ctx.session.get(Task, task_id)
+    if task is None or task.kind != TaskKind.SERVICE.value:
+        raise NotFound("外部任务不存在", field="id")
+    return task
+
+
+def list_tasks(ctx, topics: list[str] | None = None, case_id: str | None = None,
+               worker_id: str | None = None, locked: bool | None = None, limit: int = 200) -> list[Task]:
+    """Open external tasks (waiting, locked or in incident), oldest first."""
+    query = select(Task).where(Task.kind == TaskKind.SERVICE.value, Task.state.in_(
+        [TaskState.READY.value, TaskState.LOCKED.value, TaskState.INCIDENT.value]))
+    if topics is not None:
+        query = query.where(Task.topic.in_(topics))
+    if case_id:
+        query = query.where(Task.case_id == case_id)
+    if worker_id:
+        query = query.where(Task.lock_owner == worker_id)
+    if locked is not None:
+        now = ctx.now()
+        live = (Task.state == TaskState.LOCKED.value) & (Task.lock_expires_at >= now)
+        query = query.where(live if locked else ~live)
+    return list(ctx.session.scalars(query.order_by(Task.created_at).limit(limit)))
+
+
+def open_incidents(ctx, region: str | None = None, include_resolved: bool = False) -> list[Incident]:
+    query = select(Incident).order_by(Incident.created_at, Incident.id)
+    if region is not None:
+        query = query.where(Incident.region == region)
+    if not include_resolved:
+        query = query.where(Incident.resolved_at.is_(None))
+    return list(ctx.session.scalars(query))
 
 
 def retry_incident(ctx, incident_id: int, retries: int = 1) -> Incident:
@@ -124,6 +197,8 @@ def retry_incident(ctx, incident_id: int, retries: int = 1) -> Incident:
         raise InvalidTransition("该事件已处理", field="id")
     task.state, task.retries, task.retry_at = TaskState.READY.value, retries, None
     incident.resolved_at = ctx.now()
+    timeline.record(ctx, ctx.session.get(Case, task.case_id), "incident_retried", task_id=task.id,
+                    detail={"incident": incident.id, "retries": retries})
     ctx.session.commit()
     return incident
 

@@ -9,7 +9,7 @@ from SpiffWorkflow.exceptions import SpiffWorkflowException
 from SpiffWorkflow.util.task import TaskState as SpiffState
 from sqlalchemy import select
 
-from engine import timeline
+from engine import notices, timeline
 from engine.bpmn.expressions import RestrictedScriptEngine, UnsafeExpression
 from engine.bpmn.model import END, MILESTONE, SERVICE
 from engine.bpmn.serializer import StateSerializer
@@ -83,6 +83,7 @@ def find_spiff_task(workflow, task_id: str):
 
 def save(ctx, case: Case, definition: Definition, workflow) -> StepChanges:
     changes = sync(ctx, case, definition, workflow)
+    notices.on_step(ctx, case, changes, workflow)
     case.state = state_serializer.dumps(workflow)
     return changes
 

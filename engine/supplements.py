@@ -38,6 +38,7 @@ def supply(ctx, actor, case_id: str, form: dict, facts: dict, materials: list[st
     changes.closed.append(task)
     timeline.record(ctx, case, "supplement_received", actor.username, task.id,
                     {"materials": materials, "comment": comment})
+    timeline.audit(ctx, actor.username, "supplement_received", case.id, task.id, {"materials": materials})
     cases.derive_status(ctx, case)
     commit_step(ctx, changes)
     return case

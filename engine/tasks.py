@@ -33,6 +33,7 @@ def claim(ctx, actor: Actor, task_id: str) -> Task:
         ctx.session.rollback()
         raise Conflict("任务已被他人认领或已完成", field="task_id")
     timeline.record(ctx, cases.get_case(ctx, task.case_id), "task_claimed", actor.username, task_id)
+    timeline.audit(ctx, actor.username, "task_claimed", task.case_id, task_id)
     ctx.session.commit()
     return get_task(ctx, task_id)
 
@@ -47,6 +48,7 @@ def unclaim(ctx, actor: Actor, task_id: str) -> Task:
         ctx.session.rollback()
         raise Conflict("只能释放自己认领的任务", field="task_id")
     timeline.record(ctx, cases.get_case(ctx, task.case_id), "task_unclaimed", actor.username, task_id)
+    timeline.audit(ctx, actor.username, "task_unclaimed", task.case_id, task_id)
     ctx.session.commit()
     return get_task(ctx, task_id)
 
@@ -58,43 +60,80 @@ def complete(ctx, actor: Actor, task_id: str, data: dict) -> Task:
     if task.state != TaskState.CLAIMED.value or task.assignee != actor.username:
         raise Conflict("任务须由认领人完成（或已被完成）", field="task_id")
     definition = ctx.session.get(Definition, task.definition_id)
-    _check_form(definition.activities.get(task.bpmn_id, {}), data)
+    if task.delegation != "pending":  # the owner completes with what the delegate resolved
+        data = {**task.properties.get("resolved_data", {}), **data}
+    check_form(definition.activities.get(task.bpmn_id, {}), data, task.form_key)
     if task.delegation == "pending":
         return _resolve_delegation(ctx, actor, task, case, data)
-    data = {**task.properties.get("resolved_data", {}), **data}
-    won = ctx.session.execute(update(Task).where(
-        Task.id == task_id, Task.state == TaskState.CLAIMED.value, Task.assignee == actor.username).values(
-        state=TaskState.COMPLETED.value, completed_at=ctx.now(), completed_by=actor.username)).rowcount
+    return finish(ctx, actor.username, task, case, definition, data,
+                  Task.state == TaskState.CLAIMED.value, Task.assignee == actor.username)
+
+
+def finish(ctx, username: str, task: Task, case, definition: Definition, data: dict, *still_open) -> Task:
+    """Close the row (only while ``still_open`` holds: one completion wins), run the BPMN task, commit."""
+    won = ctx.session.execute(update(Task).where(Task.id == task.id, *still_open).values(
+        state=TaskState.COMPLETED.value, completed_at=ctx.now(), completed_by=username)).rowcount
     if not won:
         ctx.session.rollback()
         raise Conflict("任务已被完成", field="task_id")
+    # the won UPDATE holds the write lock (SQLite) or the case row is locked (PostgreSQL): read the
+    # case again so the workflow is the latest committed one, not what was read before the lock
+    ctx.session.refresh(case)
     workflow = runtime.load_workflow(case, definition)
-    spiff_task = runtime.find_spiff_task(workflow, task_id)
+    spiff_task = runtime.find_spiff_task(workflow, task.id)
     spiff_task.data.update(data)
     runtime.guard(spiff_task.run)
     runtime.advance(workflow)
     cases.on_user_task_completed(ctx, case, task.form_key, data)
     changes = runtime.save(ctx, case, definition, workflow)
     changes.closed.append(task)
-    timeline.record(ctx, case, "task_completed", actor.username, task_id,
+    timeline.record(ctx, case, "task_completed", username, task.id,
                     {"name": task.name, "decision": data.get("decision")})
+    timeline.audit(ctx, username, "task_completed", case.id, task.id, {"fields": sorted(data)})
     cases.derive_status(ctx, case)
     commit_step(ctx, changes)
     return task
 
 
-def _check_form(activity: dict, data: dict) -> None:
+def check_form(activity: dict, data: dict, form_key: str | None = None) -> None:
+    """Every problem of the submitted task data at once: required, choices, types, decision needs."""
     problems = []
     for field in activity.get("form_fields", []):
-        value = data.get(field["id"])
-        if field.get("required") and value in (None, "", []):
-            problems.append(Problem(f"data.{field['id']}", "required", f"请填写「{field['label']}」"))
+        value, where, label = data.get(field["id"]), f"data.{field['id']}", field["label"]
+        if value in (None, "", []):
+            if field.get("required"):
+                problems.append(Problem(where, "required", f"请填写「{label}」"))
+            continue
         options = [o["id"] for o in field.get("options", [])]
-        if options and value not in (None, "") and value not in options:
-            problems.append(Problem(f"data.{field['id']}", "invalid_choice",
-                                    f"「{field['label']}」须为 {'/'.join(options)} 之一"))
+        if options and value not in options:
+            problems.append(Problem(where, "invalid_choice", f"「{label}」须为 {'/'.join(options)} 之一"))
+        elif not _type_ok(field.get("type"), value):
+            problems.append(Problem(where, "invalid_type", f"「{label}」的值类型不正确"))
+    if form_key == "acceptance_review":
+        problems += _review_problems(data)
     if problems:
         raise Invalid("任务表单有误", problems)
+
+
+def _type_ok(kind: str | None, value) -> bool:
+    if kind == "boolean":
+        return isinstance(value, bool)
+    if kind == "long":
+        return isinstance(value, int) and not isinstance(value, bool)
+    if kind == "string":
+        return isinstance(value, str) or (isinstance(value, list) and all(isinstance(v, str) for v in value))
+    if kind == "date":
+        return isinstance(value, str) and len(value) >= 10 and value[4] == "-"
+    return True
+
+
+def _review_problems(data: dict) -> list[Problem]:
+    decision = data.get("decision")
+    if decision == "correct" and not cases.listed(data.get("materials")):
+        return [Problem("data.materials", "required", "补正须一次性列明全部需补正的材料")]
+    if decision == "refuse" and not (cases.listed(data.get("reasons")) or data.get("refusal_reason")):
+        return [Problem("data.refusal_reason", "required", "不予受理须写明理由")]
+    return []
 
 
 def delegate(ctx, actor: Actor, task_id: str, to_username: str, delegate_actor: Actor | None) -> Task:
@@ -106,6 +145,7 @@ def delegate(ctx, actor: Actor, task_id: str, to_username: str, delegate_actor: 
     task.owner, task.assignee, task.delegation = actor.username, to_username, "pending"
     timeline.record(ctx, cases.get_case(ctx, task.case_id), "task_delegated", actor.username, task_id,
                     {"to": to_username})
+    timeline.audit(ctx, actor.username, "task_delegated", task.case_id, task_id, {"to": to_username})
     ctx.session.commit()
     return task
 
@@ -115,6 +155,7 @@ def _resolve_delegation(ctx, actor, task, case, data) -> Task:
     task.properties = {**task.properties, "resolved_data": data}
     task.assignee, task.delegation = task.owner, "resolved"
     timeline.record(ctx, case, "task_resolved", actor.username, task.id, {"owner": task.owner})
+    timeline.audit(ctx, actor.username, "task_resolved", case.id, task.id, {"owner": task.owner})
     ctx.session.commit()
     return task
 
@@ -129,5 +170,6 @@ def assign(ctx, actor: Actor, task_id: str, username: str, assignee_actor: Actor
     task.assignee, task.state, task.claimed_at = username, TaskState.CLAIMED.value, ctx.now()
     timeline.record(ctx, cases.get_case(ctx, task.case_id), "task_assigned", actor.username, task_id,
                     {"to": username})
+    timeline.audit(ctx, actor.username, "task_assigned", task.case_id, task_id, {"to": username})
     ctx.session.commit()
     return task

@@ -185,7 +185,7 @@ def tongchuan():
     p.xor("merge_delivery", "汇合送达", "service_center", 21)
     p.end("end_completed", "联办办结", "service_center", 22)
     p.flow("join_hall", "delivery_gateway")
-    p.flow("delivery_gateway", "delivery_post", "邮寄", "delivery_method == 'post'")
+    p.flow("delivery_gateway", "delivery_post", "邮寄", "delivery_by_post == True")
     p.flow("delivery_gateway", "hand_over_results", "现场领取", default=True)
     p.flow("delivery_post", "merge_delivery")
     p.flow("hand_over_results", "merge_delivery")

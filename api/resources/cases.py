@@ -1,5 +1,6 @@
-from flask import abort
+from flask import Response, abort
 from flask_smorest import Blueprint
+from marshmallow import Schema, fields, validate
 from sqlalchemy import func, select
 
 from api.auth import current_actor, login_required
@@ -8,11 +9,12 @@ from api.schemas import CaseCreate, CaseQuery, DeliveryRequest, EvaluationReques
 from api.services import engine_context, region_registry
 from api.views import case_row, case_view
 from engine import cases as engine_cases
-from engine import supplements, timeline
+from engine import archive, notices, supplements, timeline
 from engine.actors import may_read_case
 from engine.errors import Invalid, NotFound, Problem
-from engine.models import Case, CaseItem, Task
-from engine.states import Role
+from engine.models import Case, CaseItem, Notice, Task
+from engine.states import ItemStatus, Role
+from forms import notices as notice_forms
 
 blp = Blueprint("cases", __name__, url_prefix="/api/v1/cases", description="办件：申请、进度、补正、评价")
 
@@ -75,7 +77,7 @@ def _institution(form: dict) -> str | None:
 @blp.route("")
 @blp.arguments(CaseQuery, location="query")
 @blp.response(200)
-@login_required()
+@login_required(Role.FAMILY, Role.CLERK, Role.SUPERVISOR, Role.ADMIN)
 def list_cases(query):
     actor = current_actor()
     stmt = select(Case)
@@ -96,7 +98,7 @@ def list_cases(query):
 
 @blp.route("/<case_id>")
 @blp.response(200)
-@login_required()
+@login_required(Role.FAMILY, Role.CLERK, Role.SUPERVISOR, Role.ADMIN)
 def get_case(case_id):
     """The family's view: per-item progress, deadlines, e-licences, notices, timeline."""
     actor, case = current_actor(), readable_case(case_id)
@@ -152,8 +154,68 @@ def choose_delivery(body, case_id):
         raise Invalid("事项不存在", [Problem("item", "unknown_item", f"本办件未申请事项 {body['item']}")])
     if body["method"] == "post" and not body.get("address"):
         raise Invalid("邮寄须填写地址", [Problem("address", "required", "选择邮寄时须填写收件地址")])
+    if body["method"] == "pickup" and not body.get("place"):
+        raise Invalid("自取须选择领取地点", [Problem("place", "required", "选择自取时须填写领取地点")])
+    ctx = engine_context()
     item.delivery = {k: body.get(k) for k in ("method", "place", "address") if body.get(k)}
-    timeline.record(engine_context(), case, "delivery_chosen", current_actor().username,
+    timeline.record(ctx, case, "delivery_chosen", current_actor().username,
                     detail={"item": item.item, "method": body["method"]})
+    if body["method"] == "pickup" and item.status == ItemStatus.DONE.value:
+        notices.queue_sms(ctx, case, "ready_for_pickup", item.item,
+                          item=notices.ITEM_NAMES.get(item.item, item.item), place=body["place"])
     db.session.commit()
     return {"item": item.item, "delivery": item.delivery}
+
+
+class TrackingRequest(Schema):
+    tracking_number = fields.String(required=True, validate=validate.Length(min=4, max=40))
+
+
+@blp.route("/<case_id>/items/<item>/tracking", methods=["POST"])
+@blp.arguments(TrackingRequest)
+@blp.response(200)
+@login_required(Role.CLERK, Role.ADMIN)
+def record_tracking(body, case_id, item):
+    """A department's result: the posted item's tracking number (运单号); the family gets an SMS."""
+    actor, case = current_actor(), readable_case(case_id)
+    if not actor.is_admin and not set(actor.groups) & {"post", "service_center"}:
+        abort(403, description="只有寄递或政务服务窗口可以登记运单号")
+    row = db.session.scalars(select(CaseItem).where(CaseItem.case_id == case.id, CaseItem.item == item)).first()
+    if row is None or row.status != ItemStatus.DONE.value:
+        raise Invalid("事项未办结", [Problem("item", "item_not_done", "只有已办结的事项可以寄出")])
+    ctx = engine_context()
+    notices.record_tracking(ctx, case, row, body["tracking_number"], actor.username)
+    timeline.audit(ctx, actor.username, "tracking_recorded", case.id, detail={"item": item})
+    db.session.commit()
+    return {"item": row.item, "delivery": row.delivery}
+
+
+@blp.route("/<case_id>/notices/<int:notice_id>.<any(html, pdf):fmt>")
+@login_required(Role.FAMILY, Role.CLERK, Role.SUPERVISOR, Role.ADMIN)
+def download_notice(case_id, notice_id, fmt):
+    """A notice as HTML or PDF (Chinese text, embedded CJK font)."""
+    actor, case = current_actor(), readable_case(case_id)
+    notice = db.session.get(Notice, notice_id)
+    if notice is None or notice.case_id != case.id:
+        raise NotFound("通知书不存在", field="notice_id")
+    document = notices.notice_document(notice, region_registry().get(case.region).name)
+    timeline.audit(engine_context(), actor.username, "notice_downloaded", case.id, detail={"notice": notice.number})
+    db.session.commit()
+    if fmt == "html":
+        return Response(notice_forms.render_html(notice.kind, document), mimetype="text/html")
+    return Response(notice_forms.render_pdf(notice.kind, document), mimetype="application/pdf", headers={
+        "Content-Disposition": f'attachment; filename="{notice.number}.pdf"'})
+
+
+@blp.route("/<case_id>/archive")
+@login_required(Role.FAMILY, Role.CLERK, Role.SUPERVISOR, Role.ADMIN)
+def export_archive(case_id):
+    """The finished case as one ZIP: form, notices (HTML + PDF), e-licences, timeline."""
+    actor, case = current_actor(), readable_case(case_id)
+    if actor.role == Role.SUPERVISOR or not sees_full_form(actor, case):
+        abort(403, description="只有申请人、经办部门和管理员可以导出归档")
+    data = archive.build(db.session, case, region_registry().get(case.region).name)
+    timeline.audit(engine_context(), actor.username, "case_archive_exported", case.id)
+    db.session.commit()
+    return Response(data, mimetype="application/zip", headers={
+        "Content-Disposition": f'attachment; filename="case-{case.id}.zip"'})

@@ -3,7 +3,7 @@ import pytest
 FACTS = {
     "cq-jiangjin": {"newborn_named": True, "ethnicity_differs": False},
     "sc-province": {"designated_hospital": True},
-    "sc-dazhou-tongchuan": {"delivery_method": "pickup"},
+    "sc-dazhou-tongchuan": {"delivery_by_post": False},
 }
 ITEMS = {
     "gx-qinzhou-qinbei": ["birth_certificate", "vaccination_certificate", "hukou_registration", "social_security_card",

@@ -140,7 +140,7 @@ def test_tongchuan_certificates_before_any_hall_task(base_data):
         if "区行政审批局政务服务大厅" in run.open_lanes():
             hall_seen.append(True)
             assert {"birth_certificate_issue", "vaccination_certificate_issue"} <= run.completed_ids()
-    run = Run("sc-dazhou-tongchuan", base_data("sc-dazhou-tongchuan", delivery_method="post"), check=check)
+    run = Run("sc-dazhou-tongchuan", base_data("sc-dazhou-tongchuan", delivery_by_post=True), check=check)
     assert hall_seen
     assert run.item_status() == all_done(["birth_certificate", "vaccination_certificate", "hukou_registration",
                                           "medical_insurance", "insurance_payment", "social_security_card"])

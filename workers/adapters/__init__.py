@@ -6,6 +6,9 @@ from workers.adapters.simulated import SimulatedDepartment
 def get_adapter(kind: str = "simulated", **options) -> Adapter:
     if kind == "simulated":
         return SimulatedDepartment(**options)
+    if kind == "http":
+        from workers.adapters.http import HttpDepartment
+        return HttpDepartment(**options)
     raise ValueError(f"unknown adapter kind {kind!r}")
 
 

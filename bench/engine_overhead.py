@@ -1,0 +1,201 @@
+"""Engine cost per Qinbei case against bare SpiffWorkflow, from one run.
+
+    .venv/bin/python -m bench.engine_overhead [--cases 30] [--pg postgresql://postgres@127.0.0.1:5432]
+        [--profile]
+
+(a) bare SpiffWorkflow in memory; (b) bare SpiffWorkflow saving and loading its JSON (stock serializer,
+spec embedded) around every task — the floor of any persisted engine; (c) our engine (start_case,
+tasks.claim/complete, external.fetch_and_lock/complete; no HTTP) on SQLite and on PostgreSQL.
+"""
+import argparse
+import cProfile
+import io
+import pstats
+import tempfile
+import time
+from pathlib import Path
+
+from SpiffWorkflow.bpmn import BpmnWorkflow
+from SpiffWorkflow.bpmn.serializer import BpmnWorkflowSerializer
+from SpiffWorkflow.bpmn.specs.defaults import ServiceTask
+from sqlalchemy import select, text
+
+from bench import qinbei
+from engine import cases, external, runtime, tasks
+from engine.actors import Actor
+from engine.bpmn.serializer import _spec_config
+from engine.calendar import default_calendar
+from engine.clock import SystemClock
+from engine.context import EngineContext
+from engine.db import make_engine, make_session_factory, upgrade
+from engine.definitions import deploy, spec_cache
+from engine.models import Definition, Task
+from engine.states import OPEN_TASK_STATES, Role
+from workers.adapters.simulated import SimulatedDepartment
+
+ADMIN = Actor(username="admin", role=Role.ADMIN)
+WORKER = "bench-worker"
+
+
+# ---- (a) and (b): bare SpiffWorkflow ------------------------------------------------------------
+
+def bare_case(spec, subprocess_specs, form_keys, facts, department, serializer=None) -> int:
+    """One case; with ``serializer``, a save and a load of the JSON around every task. Returns tasks done.
+
+    ``form_keys``: bpmn id -> form key (user task) or topic (service task)."""
+    data = {"items": list(qinbei.ALL_ITEMS), **facts}
+    workflow = BpmnWorkflow(spec, subprocess_specs, script_engine=runtime.script_engine)
+    workflow.data.update(data)
+    for task in workflow.get_tasks(state=runtime.SpiffState.READY):
+        task.data.update(data)
+    runtime.advance(workflow)
+    done = 0
+    while not workflow.is_completed():
+        waiting = list(runtime.waiting_tasks(workflow).values())
+        if not waiting:
+            raise RuntimeError("bare case stuck")
+        task = waiting[0]
+        if serializer is not None:
+            workflow = serializer.deserialize_json(serializer.serialize_json(workflow))
+            workflow.script_engine = runtime.script_engine
+            task = workflow.get_task_from_id(task.id)
+        if isinstance(task.task_spec, ServiceTask):
+            result = department.call(form_keys[task.task_spec.bpmn_id], {**facts}, f"bare:{done}:{task.task_spec.bpmn_id}")
+            result.pop("elicence", None)
+            task.data.update(result)
+            task.complete()
+        else:
+            task.data.update(qinbei.answer_for(form_keys.get(task.task_spec.bpmn_id)))
+            task.run()
+        runtime.advance(workflow)
+        done += 1
+    return done
+
+
+def stock_serializer():
+    return BpmnWorkflowSerializer(BpmnWorkflowSerializer.configure(_spec_config()))
+
+
+# ---- (c): through the engine --------------------------------------------------------------------
+
+def prepare_database(url: str) -> tuple:
+    upgrade(url)
+    factory = make_session_factory(make_engine(url))
+    with factory() as session:
+        definition, _ = deploy(session, qinbei.process_bytes(), SystemClock().now(), region=qinbei.REGION)
+        session.commit()
+        return factory, definition.id
+
+
+def engine_case(factory, definition_id, facts, form, department) -> int:
+    clock, calendar = SystemClock(), default_calendar()
+    ctx_of = lambda s: EngineContext(session=s, clock=clock, calendar=calendar)  # noqa: E731
+    with factory() as session:
+        definition = session.get(Definition, definition_id)
+        case_id = cases.start_case(ctx_of(session), qinbei.REGION, qinbei.ALL_ITEMS, form, facts,
+                                   definition=definition).id
+    done = 0
+    while True:
+        with factory() as session:
+            waiting = session.execute(select(Task.id, Task.kind, Task.topic, Task.form_key).where(
+                Task.case_id == case_id, Task.state.in_(OPEN_TASK_STATES)).order_by(Task.created_at)).all()
+        if not waiting:
+            return done
+        for task_id, kind, topic, form_key in waiting:
+            with factory() as session:
+                ctx = ctx_of(session)
+                if kind == "user":
+                    tasks.claim(ctx, ADMIN, task_id)
+                    tasks.complete(ctx, ADMIN, task_id, qinbei.answer_for(form_key))
+                else:
+                    [locked] = external.fetch_and_lock(ctx, WORKER, {topic: 60_000}, 1)
+                    result = department.call(topic, locked.variables, f"{case_id}:{locked.task.bpmn_id}")
+                    external.complete(ctx, task_id, WORKER, result)
+            done += 1
+
+
+def check_completed(factory) -> int:
+    with factory() as session:
+        return session.scalar(text("SELECT count(*) FROM cases WHERE status = 'completed'"))
+
+
+# ---- driver -------------------------------------------------------------------------------------
+
+def rate(fn, n: int, rounds: int = 3) -> tuple[float, int]:
+    """Best of ``rounds`` runs of ``n`` cases (the machine is shared: the best round is the least disturbed)."""
+    steps = fn()  # warm: caches, connections
+    best = float("inf")
+    for _ in range(rounds):
+        started = time.perf_counter()
+        for _ in range(n):
+            fn()
+        best = min(best, time.perf_counter() - started)
+    return n / best, steps
+
+
+def fresh_pg(base: str, name: str) -> str:
+    admin = make_engine(f"{base}/postgres")
+    with admin.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
+        conn.execute(text(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)"))
+        conn.execute(text(f"CREATE DATABASE {name}"))
+    admin.dispose()
+    return f"{base}/{name}"
+
+
+def profile(fn, n: int, limit: int = 25) -> str:
+    profiler = cProfile.Profile()
+    profiler.enable()
+    for _ in range(n):
+        fn()
+    profiler.disable()
+    out = io.StringIO()
+    pstats.Stats(profiler, stream=out).sort_stats("cumulative").print_stats(limit)
+    return out.getvalue()
+
+
+def main(argv=None) -> dict:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--cases", type=int, default=20)
+    parser.add_argument("--pg", default="postgresql://postgres@127.0.0.1:5432", help="server URL, no database")
+    parser.add_argument("--no-pg", action="store_true")
+    parser.add_argument("--profile", action="store_true", help="print a cProfile of the engine on SQLite")
+    args = parser.parse_args(argv)
+
+    facts, form, department = qinbei.facts(), qinbei.sample_form(), SimulatedDepartment(seed=1)
+    tmp = Path(tempfile.mkdtemp(prefix="bench-engine-"))
+    targets = {"sqlite": f"sqlite:///{tmp / 'bench.db'}"}
+    if not args.no_pg:
+        targets["postgresql"] = fresh_pg(args.pg, "bench_engine")
+    prepared = {name: prepare_database(url) for name, url in targets.items()}
+    with prepared["sqlite"][0]() as session:
+        definition = session.get(Definition, prepared["sqlite"][1])
+        spec, subs = spec_cache.get(definition)
+        form_keys = {bpmn_id: act.get("form_key") or act.get("topic") for bpmn_id, act in definition.activities.items()}
+    serializer = stock_serializer()
+
+    results = {}
+    results["a_bare_memory"], steps = rate(lambda: bare_case(spec, subs, form_keys, facts, department), args.cases)
+    results["b_bare_json"], _ = rate(lambda: bare_case(spec, subs, form_keys, facts, department, serializer), args.cases)
+    for name, (factory, definition_id) in prepared.items():
+        results[f"c_engine_{name}"], _ = rate(
+            lambda: engine_case(factory, definition_id, facts, form, department), args.cases)
+        assert check_completed(factory) == 3 * args.cases + 1, f"{name}: not every case completed"
+    report(results, steps, args.cases)
+    if args.profile:
+        factory, definition_id = prepared["sqlite"]
+        print(profile(lambda: engine_case(factory, definition_id, facts, form, department), 10))
+    return results
+
+
+def report(results: dict, steps: int, n: int) -> None:
+    a, b = results["a_bare_memory"], results["b_bare_json"]
+    print(f"Qinbei case, 7 items, {steps} user/service tasks per case; best of 3 rounds of {n} cases")
+    for name, value in results.items():
+        print(f"  {name:22s} {value:8.1f} cases/s   {1000 / value:7.1f} ms/case")
+    for name, value in results.items():
+        if name.startswith("c_"):
+            print(f"  {name}: c/b = {b / value:.2f}x   c/a = {a / value:.2f}x   (cost ratio, 1.0 = as fast)")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,78 @@
+"""``python -m engine``: calendar YEAR | calendar check FILE | scheduler | simulate."""
+import argparse
+import logging
+import signal
+import sys
+import threading
+from datetime import timedelta
+from pathlib import Path
+
+
+def main(argv=None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m engine")
+    commands = parser.add_subparsers(dest="command", required=True)
+    calendar = commands.add_parser("calendar", help="print a year's working days, or check a data file")
+    calendar.add_argument("args", nargs="+", metavar="YEAR | check FILE")
+    scheduler = commands.add_parser("scheduler", help="run the escalation scheduler until stopped")
+    scheduler.add_argument("--database-url", required=True)
+    scheduler.add_argument("--reconcile-seconds", type=float, default=60)
+    scheduler.add_argument("--clock-offset-seconds", type=float, default=0,
+                           help="run as if the time were now + offset (tests, rehearsals)")
+    from engine.simulation_cli import add_arguments
+    add_arguments(commands.add_parser("simulate", help="replay N cases of a region on a virtual clock"))
+    args = parser.parse_args(argv)
+    if args.command == "calendar":
+        return calendar_command(args.args)
+    if args.command == "scheduler":
+        return scheduler_command(args)
+    from engine.simulation_cli import run
+    return run(args)
+
+
+def calendar_command(args: list[str]) -> int:
+    from engine.calendar import CalendarDataError, WorkingCalendar, parse_year_file
+    if args[0] == "check":
+        if len(args) != 2:
+            print("用法：python -m engine calendar check FILE", file=sys.stderr)
+            return 2
+        try:
+            data = parse_year_file(Path(args[1]))
+        except CalendarDataError as exc:
+            print(f"无效：{exc}", file=sys.stderr)
+            return 1
+        print(f"有效：{data.year} 年，节假日 {len(data.holidays)} 天，调休工作日 {len(data.workdays)} 天")
+        return 0
+    if not args[0].isdigit():
+        print("用法：python -m engine calendar YEAR", file=sys.stderr)
+        return 2
+    year = WorkingCalendar.from_env().year(int(args[0]))
+    print(f"{year['year']} 年  来源：{year['source']}  工作日：{year['working_day_count']} 天"
+          + ("  【警告：无节假日数据，按周一至周五推算】" if year["fallback"] else ""))
+    print("节假日（工作日放假）：" + (", ".join(year["holidays"]) or "—"))
+    print("调休上班（周末）：" + (", ".join(year["adjusted_working_days"]) or "—"))
+    return 0
+
+
+def scheduler_command(args) -> int:
+    from engine.calendar import default_calendar
+    from engine.scheduler import EscalationScheduler, OffsetClock
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(message)s")
+    scheduler = EscalationScheduler(args.database_url, default_calendar(),
+                                    OffsetClock(timedelta(seconds=args.clock_offset_seconds)),
+                                    reconcile_seconds=args.reconcile_seconds)
+    stopped = threading.Event()
+    signal.signal(signal.SIGTERM, lambda *_: stopped.set())
+    signal.signal(signal.SIGINT, lambda *_: stopped.set())
+    scheduler.start()
+    print("scheduler " + ("active" if scheduler.active.is_set() else "standby"), flush=True)
+    announced = scheduler.active.is_set()
+    while not stopped.wait(0.2):
+        if not announced and scheduler.active.is_set():
+            print("scheduler active", flush=True)
+            announced = True
+    scheduler.stop()
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,191 @@
+"""When work is late: 黄灯 (warning), 红灯 (overdue), then department and region escalation.
+
+The plan of a subject (an open task with its own limit, or an open case with a promise) is
+computed from its row every time, so the rows are the truth and timers are only hints:
+``fire`` is idempotent (one ``Escalation`` row per subject and level, guarded by a unique
+constraint) and checks that the moment has come and the subject is still open.
+
+Times (naive China time): warning at the end of the working day ``warningWorkingDays``
+before the due day; overdue at ``due_at``; level 1 at the end of the working day
+``escalationLevel1WorkingDays`` after the due day; level 2 ``escalationLevel2WorkingDays``
+working days after level 1. A case paused in 补正 does not escalate.
+"""
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from functools import lru_cache
+
+from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
+
+from engine import timeline
+from engine.models import Case, Definition, Escalation, Task
+from engine.sla import END_OF_DAY
+from engine.states import CaseStatus, EscalationLevel, OPEN_TASK_STATES
+
+DEFAULTS = {"warningWorkingDays": 1, "escalationLevel1WorkingDays": 1, "escalationLevel2WorkingDays": 2}
+LOOKAHEAD = timedelta(days=40)  # no warning is set further ahead of its due time than this
+LEVEL_LABELS = {EscalationLevel.WARNING: "黄灯预警", EscalationLevel.OVERDUE: "红灯超期",
+                EscalationLevel.LEVEL1: "一级督办（部门负责人）", EscalationLevel.LEVEL2: "二级督办（区级监察）"}
+DEPARTMENTS = (("疾控", "cdc"), ("卫健", "health"), ("助产", "health"), ("公安", "police"),
+               ("派出所", "police"), ("医保", "medical_insurance"), ("人社", "social_security"),
+               ("税务", "tax"), ("政务服务", "service_center"), ("好差评", "platform"))
+_session_factories: dict = {}  # set by the scheduler at start: job functions take only ids
+
+
+@dataclass(frozen=True)
+class Firing:
+    subject: str
+    level: EscalationLevel
+    at: datetime
+
+
+def settings(props: dict) -> tuple[int, int, int]:
+    return tuple(int((props or {}).get(k, d)) for k, d in DEFAULTS.items())
+
+
+@lru_cache(maxsize=4096)
+def _plan(calendar, due_at: datetime, warning: int, level1: int, level2: int) -> tuple:
+    due_day = due_at.date()
+    warn_day = calendar.subtract_working_days(due_day, warning).date if warning else None
+    l1_day = calendar.add_working_days(due_day, level1).date
+    l2_day = calendar.add_working_days(l1_day, level2).date
+    times = [(EscalationLevel.OVERDUE, due_at.replace(microsecond=0)),
+             (EscalationLevel.LEVEL1, datetime.combine(l1_day, END_OF_DAY)),
+             (EscalationLevel.LEVEL2, datetime.combine(l2_day, END_OF_DAY))]
+    if warn_day:
+        times.insert(0, (EscalationLevel.WARNING, datetime.combine(warn_day, END_OF_DAY)))
+    return tuple(times)
+
+
+def task_subject(task_id: str) -> str:
+    return f"task:{task_id}"
+
+
+def case_subject(case_id: str) -> str:
+    return f"case:{case_id}"
+
+
+def task_plan(calendar, task: Task) -> list[Firing]:
+    """A task escalates only when it has its own limit (others are covered by the case)."""
+    if task.due_at is None or not task.limit_working_days:
+        return []
+    return [Firing(task_subject(task.id), level, at)
+            for level, at in _plan(calendar, task.due_at, *settings(task.properties))]
+
+
+def case_plan(calendar, case: Case, definition_props: dict) -> list[Firing]:
+    if case.deadline is None:
+        return []
+    return [Firing(case_subject(case.id), level, at)
+            for level, at in _plan(calendar, case.deadline, *settings(definition_props))]
+
+
+def department_of(task: Task) -> str | None:
+    if task.kind == "user" and task.candidate_groups:
+        return task.candidate_groups[0]
+    for word, code in DEPARTMENTS:
+        if task.lane and word in task.lane:
+            return code
+    return task.lane or (task.candidate_groups or [None])[0]
+
+
+def _task_open(task: Task | None) -> bool:
+    return task is not None and task.state in OPEN_TASK_STATES
+
+
+def _case_escalates(case: Case | None) -> bool:
+    return case is not None and case.status in (CaseStatus.REVIEW.value, CaseStatus.IN_PROGRESS.value)
+
+
+def fire(session, clock, calendar, subject: str, level: str) -> Escalation | None:
+    """Write (and commit) the escalation if its time has come and the subject is still open."""
+    kind, _, subject_id = subject.partition(":")
+    level = EscalationLevel(level)
+    if kind == "task":
+        task = session.get(Task, subject_id)
+        plan = task_plan(calendar, task) if _task_open(task) else []
+        firing = next((f for f in plan if f.level == level and f.at <= clock.now()), None)
+        return _write(session, clock, firing, task=task) if firing else None
+    case = session.get(Case, subject_id)
+    if not _case_escalates(case):
+        return None
+    definition = session.get(Definition, case.definition_id)
+    firing = next((f for f in case_plan(calendar, case, definition.properties)
+                   if f.level == level and f.at <= clock.now()), None)
+    return _write(session, clock, firing, case=case) if firing else None
+
+
+def _write(session, clock, firing: Firing, task: Task | None = None, case: Case | None = None):
+    case = case or session.get(Case, task.case_id)
+    row = Escalation(subject=firing.subject, level=firing.level.value, case_id=case.id,
+                     task_id=task.id if task else None, region=case.region,
+                     department=department_of(task) if task else None, item=task.item if task else None,
+                     due_at=task.due_at if task else case.deadline, fired_at=clock.now())
+    if session.scalar(select(Escalation.id).where(Escalation.subject == row.subject,
+                                                  Escalation.level == row.level)):
+        return None
+    session.add(row)
+    timeline.record(_Ctx(session, clock), case, f"escalation_{firing.level.value}", actor="scheduler",
+                    task_id=task.id if task else None,
+                    detail={"level": firing.level.value, "label": LEVEL_LABELS[firing.level],
+                            "due_at": row.due_at.isoformat() if row.due_at else None,
+                            "department": row.department, "item": row.item})
+    try:
+        session.commit()  # each firing is its own transaction
+    except IntegrityError:
+        session.rollback()
+        return None  # another scheduler wrote it first
+    return row
+
+
+@dataclass
+class _Ctx:
+    session: object
+    clock: object
+
+    def now(self):
+        return self.clock.now()
+
+
+def pending(session, calendar, now: datetime, horizon: timedelta = timedelta(0)) -> list[Firing]:
+    """Firings not yet written whose time is at or before ``now + horizon``."""
+    limit = now + horizon
+    candidates = []
+    tasks = session.scalars(select(Task).where(
+        Task.state.in_(OPEN_TASK_STATES), Task.due_at.is_not(None), Task.limit_working_days.is_not(None),
+        Task.due_at <= limit + LOOKAHEAD)).all()
+    for task in tasks:
+        candidates += [f for f in task_plan(calendar, task) if f.at <= limit]
+    props = {d.id: d.properties for d in session.scalars(select(Definition))}
+    cases = session.scalars(select(Case).where(
+        Case.status.in_([CaseStatus.REVIEW.value, CaseStatus.IN_PROGRESS.value]),
+        Case.deadline.is_not(None), Case.deadline <= limit + LOOKAHEAD)).all()
+    for case in cases:
+        candidates += [f for f in case_plan(calendar, case, props.get(case.definition_id, {})) if f.at <= limit]
+    if not candidates:
+        return []
+    subjects = {f.subject for f in candidates}
+    done = set(session.execute(select(Escalation.subject, Escalation.level)).all()) if len(subjects) > 500 else \
+        set(session.execute(select(Escalation.subject, Escalation.level)
+                            .where(Escalation.subject.in_(subjects))).all())
+    return [f for f in candidates if (f.subject, f.level.value) not in done]
+
+
+def fire_due(session, clock, calendar) -> list[Escalation]:
+    """Fire everything whose time has come (the virtual-clock driver of tests and the simulation)."""
+    fired = [row for f in pending(session, calendar, clock.now())
+             if (row := fire(session, clock, calendar, f.subject, f.level.value)) is not None]
+    session.commit()  # ends the read transaction when nothing fired
+    return fired
+
+
+def register(name: str, session_factory, clock, calendar) -> None:
+    _session_factories[name] = (session_factory, clock, calendar)
+
+
+def run_job(subject: str, level: str, registry: str = "default") -> None:
+    """APScheduler job (referenced as ``engine.escalation:run_job``): ids only, config from the registry."""
+    session_factory, clock, calendar = _session_factories[registry]
+    with session_factory() as session:
+        fire(session, clock, calendar, subject, level)
+        session.rollback()

@@ -1,0 +1,48 @@
+"""The family's own BPMN tasks (candidate group ``applicant``), e.g. 四川 postage by QR, 河北 户口页 upload.
+
+补正 (form key ``supplement``) is not one of them: it re-runs the form checks through
+``engine.supplements``.
+"""
+from sqlalchemy import select
+
+from engine import cases
+from engine.actors import Actor, require
+from engine.errors import Forbidden, InvalidTransition, NotFound
+from engine.models import Definition, Task
+from engine.states import OPEN_TASK_STATES, Role, TaskKind, TaskState
+from engine.tasks import check_form, finish
+
+FAMILY_GROUP = "applicant"
+SUPPLEMENT = "supplement"
+
+
+def is_family_task(task: Task) -> bool:
+    return task.kind == TaskKind.USER.value and FAMILY_GROUP in (task.candidate_groups or [])
+
+
+def open_family_tasks(ctx, case_id: str) -> list[Task]:
+    rows = ctx.session.scalars(select(Task).where(
+        Task.case_id == case_id, Task.kind == TaskKind.USER.value, Task.state.in_(OPEN_TASK_STATES))
+        .order_by(Task.created_at)).all()
+    return [t for t in rows if is_family_task(t)]
+
+
+def complete(ctx, actor: Actor, case_id: str, task_id: str, data: dict) -> Task:
+    """The case's applicant completes a family task with data checked against the task's form."""
+    case = cases.get_case(ctx, case_id, for_update=True)
+    require(actor.is_admin or (actor.role == Role.FAMILY and case.applicant_id == actor.user_id),
+            "只有申请人本人可以办理")
+    task = ctx.session.get(Task, task_id)
+    if task is None or task.case_id != case.id:
+        raise NotFound("任务不存在", field="task_id")
+    ctx.session.refresh(task)
+    if not is_family_task(task):
+        raise Forbidden("该任务由部门办理，不是申请人的任务")
+    if task.form_key == SUPPLEMENT:
+        raise InvalidTransition("补正请通过 /cases/{id}/supplement 提交", field="task_id")
+    if task.state != TaskState.READY.value:
+        raise InvalidTransition("该任务已办理", field="task_id")
+    definition = ctx.session.get(Definition, task.definition_id)
+    check_form(definition.activities.get(task.bpmn_id, {}), data)
+    return finish(ctx, actor.username, task, case, definition, data,
+                  Task.state == TaskState.READY.value)

@@ -1,0 +1,166 @@
+"""APScheduler timers for escalations, persisted in the same database (table ``apscheduler_jobs``).
+
+Jobs are hints; the rows are the truth. A job per (subject, level) calls
+``engine.escalation:run_job`` at its time; the listener adds and removes jobs after each engine
+commit, and ``reconcile`` (at start and every ``reconcile_seconds``) repairs what a crash or
+another process left out. Missed runs are caught up at start (no misfire grace, coalesced).
+On PostgreSQL only the holder of a session-level advisory lock schedules; the others wait
+as standbys and take over when the holder's connection closes. SQLite: one process.
+"""
+import logging
+import threading
+from datetime import datetime, timedelta
+from zoneinfo import ZoneInfo
+
+from apscheduler.jobstores.memory import MemoryJobStore
+from apscheduler.jobstores.sqlalchemy import SQLAlchemyJobStore
+from apscheduler.schedulers.background import BackgroundScheduler
+from sqlalchemy import text
+
+from engine import escalation
+from engine.clock import SystemClock
+from engine.db import make_engine, make_session_factory
+from engine.models import Case, Definition
+
+log = logging.getLogger(__name__)
+CHINA_ZONE = ZoneInfo("Asia/Shanghai")
+LOCK_KEY = 0x6E62_6573  # "nbes": the escalation scheduler's advisory lock
+JOB_FUNCTION = "engine.escalation:run_job"
+HORIZON = timedelta(days=400)
+
+
+class OffsetClock:
+    """System time shifted by ``offset`` (lets a real scheduler meet deadlines set in the future)."""
+
+    def __init__(self, offset: timedelta = timedelta(0)):
+        self.offset, self._system = offset, SystemClock()
+
+    def now(self) -> datetime:
+        return self._system.now() + self.offset
+
+
+def job_id(firing) -> str:
+    return f"{firing.subject}|{firing.level.value}"
+
+
+class EscalationScheduler:
+    def __init__(self, database, calendar, clock=None, reconcile_seconds: float = 60,
+                 poll_seconds: float = 1.0, registry: str = "default"):
+        self.engine = make_engine(database) if isinstance(database, str) else database
+        self.calendar, self.clock = calendar, clock or OffsetClock()
+        self.reconcile_seconds, self.poll_seconds, self.registry = reconcile_seconds, poll_seconds, registry
+        self.session_factory = make_session_factory(self.engine)
+        self.scheduler: BackgroundScheduler | None = None
+        self.active = threading.Event()
+        self._stop = threading.Event()
+        self._lock_connection = None
+        self._thread = None
+
+    # -- leadership -------------------------------------------------------------------------
+    def start(self) -> None:
+        """Become active now if possible, else wait as a standby in a thread."""
+        if self._try_lead():
+            self._activate()
+            return
+        log.info("escalation scheduler: standby")
+        self._thread = threading.Thread(target=self._standby, name="escalation-standby", daemon=True)
+        self._thread.start()
+
+    def _try_lead(self) -> bool:
+        if self.engine.dialect.name != "postgresql":
+            return True
+        connection = self.engine.connect()
+        won = connection.execute(text("SELECT pg_try_advisory_lock(:k)"), {"k": LOCK_KEY}).scalar()
+        connection.commit()  # a session-level lock outlives the transaction
+        if won:
+            self._lock_connection = connection
+        else:
+            connection.close()
+        return bool(won)
+
+    def _standby(self) -> None:
+        while not self._stop.wait(self.poll_seconds):
+            if self._try_lead():
+                self._activate()
+                return
+
+    def _activate(self) -> None:
+        escalation.register(self.registry, self.session_factory, self.clock, self.calendar)
+        self.scheduler = BackgroundScheduler(
+            timezone=CHINA_ZONE,
+            jobstores={"default": SQLAlchemyJobStore(engine=self.engine, tablename="apscheduler_jobs"),
+                       "local": MemoryJobStore()},
+            job_defaults={"misfire_grace_time": None, "coalesce": True, "max_instances": 1})
+        self.scheduler.start()
+        self.reconcile()
+        self.scheduler.add_job(self.reconcile, "interval", seconds=self.reconcile_seconds,
+                               jobstore="local", id="reconcile")
+        self.active.set()
+        log.info("escalation scheduler: active")
+
+    def stop(self) -> None:
+        self._stop.set()
+        if self.scheduler is not None and self.scheduler.running:
+            self.scheduler.shutdown(wait=False)
+        if self._lock_connection is not None:
+            self._lock_connection.close()
+
+    # -- jobs -------------------------------------------------------------------------------
+    def _run_date(self, at: datetime) -> datetime:
+        return (at - (self.clock.now() - SystemClock().now())).replace(tzinfo=CHINA_ZONE)
+
+    def _schedule(self, firing) -> None:
+        self.scheduler.add_job(JOB_FUNCTION, "date", run_date=self._run_date(firing.at),
+                               args=[firing.subject, firing.level.value, self.registry],
+                               id=job_id(firing), replace_existing=True)
+
+    def reconcile(self) -> int:
+        """Add missing jobs for every unwritten firing; drop jobs nothing needs. Returns jobs added."""
+        with self.session_factory() as session:
+            wanted = {job_id(f): f for f in escalation.pending(session, self.calendar, self.clock.now(), HORIZON)}
+        existing = {job.id: job for job in self.scheduler.get_jobs(jobstore="default")}
+        added = 0
+        for key, firing in wanted.items():
+            job = existing.get(key)
+            if job is None or job.next_run_time is None or \
+                    abs((job.next_run_time - self._run_date(firing.at)).total_seconds()) > 1:
+                self._schedule(firing)
+                added += 1
+        for key in existing.keys() - wanted.keys():
+            self._remove(key)
+        return added
+
+    def _remove(self, key: str) -> None:
+        try:
+            self.scheduler.remove_job(key, jobstore="default")
+        except Exception:  # JobLookupError: already ran or removed
+            pass
+
+    # -- engine listener ----------------------------------------------------------------------
+    def after_commit(self, ctx, changes) -> None:
+        if not self.active.is_set():
+            return  # the active scheduler's reconcile picks the change up
+        for task in changes.closed:
+            for level in escalation.EscalationLevel:
+                self._remove(f"{escalation.task_subject(task.id)}|{level.value}")
+        for task in changes.opened:
+            for firing in escalation.task_plan(self.calendar, task):
+                self._schedule(firing)
+        case_ids = {t.case_id for t in changes.opened + changes.closed}
+        for case_id in case_ids:
+            self._reschedule_case(ctx.session.get(Case, case_id))
+
+    def _reschedule_case(self, case) -> None:
+        subject = escalation.case_subject(case.id)
+        for level in escalation.EscalationLevel:
+            self._remove(f"{subject}|{level.value}")
+        if case.status not in ("review", "in_progress"):
+            return
+        props = (case.definition_id and self._definition_props(case.definition_id)) or {}
+        for firing in escalation.case_plan(self.calendar, case, props):
+            self._schedule(firing)
+
+    def _definition_props(self, definition_id: str) -> dict:
+        with self.session_factory() as session:
+            definition = session.get(Definition, definition_id)
+            return dict(definition.properties) if definition else {}

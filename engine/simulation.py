@@ -1,0 +1,226 @@
+"""A month of cases on a virtual clock: the same engine and escalation code, simulated departments.
+
+Each virtual day: cases arrive at 09:00; on working days every department completes up to its
+capacity of waiting tasks (acceptance reviews are accepted; service tasks are completed through
+``engine.external`` with deterministic fake results, or fail at ``failure_rate`` and retry until
+they become incidents); at 23:59:59 ``escalation.fire_due`` fires what has come due, and the day is
+counted per department: open, overdue, escalated.
+"""
+import hashlib
+import random
+import tempfile
+from collections import Counter, defaultdict
+from dataclasses import dataclass, field
+from datetime import datetime, time, timedelta
+from pathlib import Path
+
+from sqlalchemy import event, select
+
+from engine import cases, escalation, external, tasks
+from engine.actors import Actor
+from engine.calendar import WorkingCalendar, default_calendar
+from engine.clock import VirtualClock
+from engine.context import EngineContext
+from engine.db import make_engine, make_session_factory, upgrade
+from engine.definitions import deploy, latest_for_region
+from engine.errors import EngineError
+from engine.models import Escalation, Task
+from engine.states import OPEN_TASK_STATES, Role, TaskKind, TaskState
+
+ROOT = Path(__file__).resolve().parent.parent
+WORKER = "simulation"
+SIMULATOR = Actor(username="simulation", role=Role.ADMIN)
+DEFAULT_FACTS = {"newborn_named": True, "ethnicity_differs": False, "applicant_is_mother": True,
+                 "card_chosen": True, "maternity_chosen": True, "delivery_by_post": False,
+                 "hukou_follows": "father", "father_collects": False, "marriage_licence_on_record": True}
+CASE_ROW = "case"  # the department column of case-level (whole promise) escalations
+ITEM_LICENCES = {"birth_certificate", "vaccination_certificate", "hukou_registration", "medical_insurance",
+                 "social_security_card"}
+
+
+@dataclass
+class SimulationConfig:
+    region: str = "gx-qinzhou-qinbei"
+    cases: int = 1000
+    days: int = 30
+    capacity: dict = field(default_factory=dict)  # department -> tasks per working day
+    default_capacity: int = 10_000
+    failure_rate: float = 0.0
+    seed: int = 1
+    start: datetime = datetime(2025, 9, 29)
+    database_url: str | None = None
+    bpmn_root: Path = ROOT / "bpmn"
+    facts: dict = field(default_factory=lambda: dict(DEFAULT_FACTS))
+
+
+@dataclass
+class DayRow:
+    day: str
+    department: str
+    open: int
+    overdue: int
+    escalated: int  # escalation rows fired that day
+
+
+@dataclass
+class SimulationResult:
+    rows: list[DayRow]
+    database_url: str
+    started: int
+    fired_by_level: Counter
+
+
+def _fast_sqlite(engine) -> None:
+    if engine.dialect.name == "sqlite":
+        event.listen(engine, "connect", lambda conn, _r: conn.execute("PRAGMA synchronous=OFF"))
+
+
+class Simulation:
+    def __init__(self, config: SimulationConfig, calendar: WorkingCalendar | None = None, progress=None):
+        self.config, self.progress = config, progress or (lambda done, total: None)
+        self.calendar = calendar or default_calendar()
+        self.url = config.database_url or f"sqlite:///{tempfile.mkdtemp(prefix='simulation-')}/simulation.db"
+        self.clock = VirtualClock(datetime.combine(config.start.date(), time(9)))
+        self.random = random.Random(config.seed)
+
+    def run(self) -> SimulationResult:
+        upgrade(self.url)
+        engine = make_engine(self.url)
+        _fast_sqlite(engine)
+        factory = make_session_factory(engine)
+        rows, started, fired = [], 0, Counter()
+        with factory() as session:
+            ctx = EngineContext(session=session, clock=self.clock, calendar=self.calendar)
+            self._deploy(session)
+            for index in range(self.config.days):
+                day = self.config.start.date() + timedelta(days=index)
+                started += self._arrivals(ctx, day, index)
+                if self.calendar.is_working_day(day)[0]:
+                    self._work(ctx, day)
+                self.clock.set(datetime.combine(day, time(23, 59, 59)))
+                today = escalation.fire_due(session, self.clock, self.calendar)
+                fired.update(row.level for row in today)
+                rows += self._count(session, day, today)
+                self.progress(index + 1, self.config.days)
+        engine.dispose()
+        return SimulationResult(rows, self.url, started, fired)
+
+    def _deploy(self, session) -> None:
+        path = self.config.bpmn_root / self.config.region / "process.bpmn"
+        deploy(session, path.read_bytes(), self.clock.now(), filename=path.name, region=self.config.region,
+               deployment_name=self.config.region, source="simulation")
+        session.commit()
+        definition = latest_for_region(session, self.config.region)
+        self.items = [i.strip() for i in definition.properties.get("items", "").split(",") if i.strip()]
+
+    def _arrivals(self, ctx, day, index: int) -> int:
+        n, d = self.config.cases, self.config.days
+        count = n * (index + 1) // d - n * index // d
+        self.clock.set(datetime.combine(day, time(9)))
+        for number in range(count):
+            facts = {**self.config.facts, "items": self.items}
+            cases.start_case(ctx, self.config.region, self.items, {"simulated": True}, facts,
+                             business_key=f"SIM-{day:%Y%m%d}-{number:04d}", phone="13800000000")
+        return count
+
+    def _work(self, ctx, day) -> None:
+        self.clock.set(datetime.combine(day, time(10)))
+        used: Counter = Counter()
+        while True:
+            waiting = self._waiting(ctx, used)
+            if not waiting:
+                return
+            by_department = defaultdict(list)
+            for task in waiting:
+                used[escalation.department_of(task)] += 1
+                by_department[escalation.department_of(task)].append(task)
+            for department_tasks in by_department.values():
+                self._handle_batch(ctx, department_tasks)
+            self.clock.advance(seconds=30)  # lets retry back-offs lapse within the day
+
+    def _waiting(self, ctx, used: Counter) -> list:
+        rows = ctx.session.scalars(select(Task).where(
+            Task.state == TaskState.READY.value,
+            (Task.retry_at.is_(None)) | (Task.retry_at <= self.clock.now()))
+            .order_by(Task.created_at, Task.id)).all()
+        chosen, room = [], {}
+        for task in rows:
+            if task.form_key == "supplement":
+                continue
+            dept = escalation.department_of(task)
+            room.setdefault(dept, self.config.capacity.get(dept, self.config.default_capacity) - used[dept])
+            if room[dept] > 0:
+                room[dept] -= 1
+                chosen.append(task)
+        return chosen
+
+    def _handle_batch(self, ctx, batch: list) -> None:
+        """A department's share of the round: clerk reviews, then one fetch-and-lock for its service tasks."""
+        for task in batch:
+            if task.kind == TaskKind.USER.value:
+                self._guarded(ctx, self._review, task.id)
+        service = [t for t in batch if t.kind == TaskKind.SERVICE.value]
+        if service:
+            topics = {t.topic: 60_000 for t in service}
+            for locked in external.fetch_and_lock(ctx, WORKER, topics, len(service)):
+                self._guarded(ctx, self._serve, locked.task)
+
+    def _review(self, ctx, task_id: str) -> None:
+        tasks.claim(ctx, SIMULATOR, task_id)
+        tasks.complete(ctx, SIMULATOR, task_id, {"decision": "accept"})
+
+    def _serve(self, ctx, task) -> None:
+        if self.random.random() < self.config.failure_rate:
+            backoff = int(task.properties.get("retryBackoffSeconds", "10")) * 1000
+            external.handle_failure(ctx, task.id, WORKER, "模拟部门系统故障", None, None, backoff)
+        else:
+            external.complete(ctx, task.id, WORKER, _fake_result(task))
+
+    @staticmethod
+    def _guarded(ctx, action, arg) -> None:
+        try:
+            action(ctx, arg)
+        except EngineError:
+            ctx.session.rollback()
+
+    def _count(self, session, day, fired_today: list) -> list[DayRow]:
+        now = self.clock.now()
+        open_count, overdue = Counter(), Counter()
+        for task in session.scalars(select(Task).where(Task.state.in_(OPEN_TASK_STATES))):
+            if task.form_key == "supplement":
+                continue
+            dept = escalation.department_of(task)
+            open_count[dept] += 1
+            overdue[dept] += bool(task.due_at and task.limit_working_days and task.due_at <= now)
+        escalated = Counter(row.department or CASE_ROW for row in fired_today)
+        departments = sorted(set(open_count) | set(escalated) | set(self.config.capacity))
+        return [DayRow(day.isoformat(), d, open_count[d], overdue[d], escalated[d]) for d in departments]
+
+
+def _fake_result(task) -> dict:
+    if task.topic == "marriage_licence.check":
+        return {"marriage_licence_found": True}
+    if task.topic == "hukou_registration.register":
+        result = {"hukou_refused": False}
+    else:
+        result = {}
+    if task.item in ITEM_LICENCES:
+        digest = int(hashlib.sha256(f"{task.case_id}:{task.bpmn_id}".encode()).hexdigest()[:10], 16)
+        result["elicence"] = {"kind": task.item, "number": f"SIM{digest % 10**10:010d}"}
+    return result
+
+
+def escalation_counts(database_url: str) -> Counter:
+    """Escalation rows per department (``case`` for whole-case promises), to check a forecast."""
+    engine = make_engine(database_url)
+    with make_session_factory(engine)() as session:
+        counts = Counter(d or CASE_ROW for d in session.scalars(select(Escalation.department)))
+    engine.dispose()
+    return counts
+
+
+def totals(rows: list[DayRow]) -> dict:
+    escalated = defaultdict(int)
+    for row in rows:
+        escalated[row.department] += row.escalated
+    return dict(escalated)

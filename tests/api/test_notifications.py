@@ -1,0 +1,70 @@
+"""The outbox sender: a real HTTP SMS gateway on 127.0.0.1, each message sent once by racing dispatchers."""
+import json
+import threading
+from datetime import datetime
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+import pytest
+from sqlalchemy import select
+
+from api.extensions import db
+from engine.models import OutboxMessage
+from engine.notifications import HttpSmsGateway, SendFailed, dispatch, get_notifier
+
+
+@pytest.fixture
+def gateway():
+    received = []
+
+    class Handler(BaseHTTPRequestHandler):
+        def do_POST(self):
+            received.append(json.loads(self.rfile.read(int(self.headers["Content-Length"]))))
+            self.send_response(200)
+            self.end_headers()
+
+        def log_message(self, *args):
+            pass
+
+    server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    yield f"http://127.0.0.1:{server.server_port}/sms", received
+    server.shutdown()
+
+
+def test_racing_dispatchers_send_each_message_once_through_the_gateway(app, gateway):
+    url, received = gateway
+    now = datetime(2025, 9, 29, 9, 0)
+    with app.app_context():
+        db.session.add_all(OutboxMessage(dedupe_key=f"k{n}", template="accepted", phone="13812345678",
+                                         text=f"【新生儿出生一件事】消息{n}", created_at=now) for n in range(40))
+        db.session.commit()
+        engine = db.engine
+    from engine.db import make_session_factory
+    factory, notifier = make_session_factory(engine), get_notifier("http", url)
+    counts = []
+
+    def run():
+        with factory() as session:
+            counts.append(dispatch(session, notifier, now))
+
+    threads = [threading.Thread(target=run) for _ in range(4)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert sum(counts) == 40
+    assert sorted(m["idempotency_key"] for m in received) == sorted(f"k{n}" for n in range(40))
+    with app.app_context():
+        assert all(m.sent_at for m in db.session.scalars(select(OutboxMessage)))
+        assert dispatch(db.session, notifier, now) == 0
+
+
+def test_unreachable_gateway_keeps_the_message_pending(app):
+    now = datetime(2025, 9, 29, 9, 0)
+    with pytest.raises(SendFailed):
+        HttpSmsGateway("http://127.0.0.1:9/sms", timeout=1).send("1", "x", "k")
+    with app.app_context():
+        db.session.add(OutboxMessage(dedupe_key="k", template="accepted", text="x", created_at=now))
+        db.session.commit()
+        assert dispatch(db.session, HttpSmsGateway("http://127.0.0.1:9/sms", timeout=1), now) == 0
+        assert db.session.scalars(select(OutboxMessage)).one().sent_at is None

@@ -1,0 +1,68 @@
+"""Login throttling, token expiry, and production secrets from the environment only."""
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+
+from api import auth
+from api.production import ConfigurationError, settings
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+@pytest.fixture(autouse=True)
+def _fresh_throttle():
+    auth.throttle._failures.clear()
+    yield
+    auth.throttle._failures.clear()
+
+
+def test_login_is_throttled_after_repeated_failures(make_app):
+    from api.cli import initialise
+    app = make_app(LOGIN_MAX_FAILURES=3, LOGIN_WINDOW_SECONDS=300)
+    initialise(app)
+    client = app.test_client()
+    wrong = {"username": "admin", "password": "wrong"}
+    assert [client.post("/api/v1/auth/token", json=wrong).status_code for _ in range(3)] == [401] * 3
+    blocked = client.post("/api/v1/auth/token", json={"username": "admin", "password": "demo"})
+    assert blocked.status_code == 429
+    assert blocked.get_json()["errors"][0]["code"] == "too_many_requests"
+    other = client.post("/api/v1/auth/token", json={"username": "worker", "password": "demo"})
+    assert other.status_code == 200  # the throttle is per user and client, not global
+
+
+def test_tokens_expire(make_app):
+    from api.cli import initialise
+    from itsdangerous import URLSafeTimedSerializer
+    app = make_app(TOKEN_TTL_SECONDS=1)
+    initialise(app)
+    client = app.test_client()
+    issued = client.post("/api/v1/auth/token", json={"username": "admin", "password": "demo"}).get_json()
+    headers = {"Authorization": f"Bearer {issued['access_token']}"}
+    assert client.get("/api/v1/definitions", headers=headers).status_code == 200
+    time.sleep(2.5)  # signed timestamps have whole-second resolution
+    expired = client.get("/api/v1/definitions", headers=headers)
+    assert expired.status_code == 401 and expired.get_json()["errors"][0]["code"] == "unauthorized"
+    forged = URLSafeTimedSerializer("another-key", salt="api-token").dumps({"uid": 1, "u": "admin"})
+    assert client.get("/api/v1/definitions", headers={"Authorization": f"Bearer {forged}"}).status_code == 401
+
+
+@pytest.mark.parametrize("env, message", [
+    ({"DATABASE_URL": "postgresql://u@h/db", "WORKER_PASSWORD": "x"}, "SECRET_KEY"),
+    ({"DATABASE_URL": "postgresql://u@h/db", "SECRET_KEY": "short", "WORKER_PASSWORD": "x"}, "SECRET_KEY"),
+    ({"DATABASE_URL": "sqlite:///x.db", "SECRET_KEY": "k" * 32, "WORKER_PASSWORD": "x"}, "PostgreSQL"),
+    ({"DATABASE_URL": "postgresql://u@h/db", "SECRET_KEY": "k" * 32}, "WORKER_PASSWORD"),
+])
+def test_production_refuses_to_start_without_its_secrets(env, message):
+    with pytest.raises(ConfigurationError, match=message):
+        settings(env)
+    done = subprocess.run([sys.executable, "-m", "api.production"], cwd=ROOT, env={"PATH": "/usr/bin", **env},
+                          capture_output=True, text=True, timeout=60)
+    assert done.returncode != 0 and message in done.stderr
+
+
+def test_no_secret_is_committed():
+    tracked = subprocess.run(["git", "ls-files"], cwd=ROOT, capture_output=True, text=True).stdout.split()
+    assert not [p for p in tracked if p.startswith("var/") or p.endswith((".pem", ".key", "secret_key"))]

@@ -1,0 +1,58 @@
+"""A Qinbei case driven through the engine directly on a virtual clock (no HTTP)."""
+from pathlib import Path
+
+from sqlalchemy import select
+
+from engine import cases, external, tasks
+from engine.actors import Actor
+from engine.context import EngineContext
+from engine.db import make_session_factory
+from engine.definitions import deploy
+from engine.models import Task
+from engine.simulation import DEFAULT_FACTS, _fake_result
+from engine.states import OPEN_TASK_STATES, Role, TaskKind
+
+ROOT = Path(__file__).resolve().parents[2]
+REGION = "gx-qinzhou-qinbei"
+ADMIN = Actor(username="admin", role=Role.ADMIN)
+
+
+def engine_context(database_url, clock, calendar=None):
+    from engine.calendar import default_calendar
+    session = make_session_factory(database_url)()
+    return EngineContext(session=session, clock=clock, calendar=calendar or default_calendar())
+
+
+def start_accepted_case(ctx, items=None):
+    path = ROOT / "bpmn" / REGION / "process.bpmn"
+    deploy(ctx.session, path.read_bytes(), ctx.now(), region=REGION)
+    ctx.session.commit()
+    items = items or ["birth_certificate", "vaccination_certificate", "hukou_registration",
+                      "social_security_card", "medical_insurance", "parenting_guidance"]
+    case = cases.start_case(ctx, REGION, items, {"mother": {"name": "李四"}}, {**DEFAULT_FACTS, "items": items,
+                                                                            "maternity_chosen": False})
+    [review] = open_tasks(ctx, case.id)
+    tasks.claim(ctx, ADMIN, review.id)
+    tasks.complete(ctx, ADMIN, review.id, {"decision": "accept"})
+    return case
+
+
+def open_tasks(ctx, case_id):
+    return ctx.session.scalars(select(Task).where(Task.case_id == case_id, Task.state.in_(OPEN_TASK_STATES))
+                               .order_by(Task.created_at, Task.id)).all()
+
+
+def run_service_tasks(ctx, case_id, keep_open=()):
+    """Complete every waiting service task except those whose bpmn id is in ``keep_open``."""
+    while True:
+        waiting = [t for t in open_tasks(ctx, case_id)
+                   if t.kind == TaskKind.SERVICE.value and t.bpmn_id not in keep_open]
+        if not waiting:
+            return
+        for task in waiting:
+            complete_service_task(ctx, task)
+
+
+def complete_service_task(ctx, task):
+    [locked] = [lk for lk in external.fetch_and_lock(ctx, "test", {task.topic: 60_000}, 50) if lk.task.id == task.id]
+    external.complete(ctx, locked.task.id, "test", _fake_result(locked.task))

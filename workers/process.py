@@ -1,0 +1,91 @@
+"""A worker process: long-poll /engine-rest, call the topic's department adapter, complete or fail.
+
+Many such processes (on many hosts) may serve one topic: the engine's locks keep each task with one
+worker at a time, and the idempotency key (case + BPMN activity, never the attempt) makes a repeated
+department call after a crash return the first answer.
+"""
+import logging
+import os
+import signal
+import threading
+import time
+import traceback
+
+from workers.adapters.base import AdapterError, BpmnError
+from workers.client import EngineRestError, plain_variables
+
+log = logging.getLogger("workers")
+MAX_BACKOFF_MS = 3_600_000
+
+
+def idempotency_key(task: dict) -> str:
+    return f"{task['processInstanceId']}:{task['activityId']}"
+
+
+def retry_plan(task: dict) -> tuple[int, int]:
+    """(retries left after this failure, ms before the next attempt) from the task's BPMN properties.
+
+    ``retries`` counts retries after the first failure; the back-off doubles with each failure.
+    """
+    props = task.get("extensionProperties") or {}
+    configured = int(props.get("retries", 3))
+    left = configured if task.get("retries") is None else max(task["retries"] - 1, 0)
+    failures = max(configured - left + 1, 1)
+    backoff_ms = int(float(props.get("retryBackoffSeconds", 10)) * 1000) * 2 ** (failures - 1)
+    return left, min(backoff_ms, MAX_BACKOFF_MS)
+
+
+class ExternalWorker:
+    def __init__(self, client, adapters: dict, worker_id: str, max_tasks: int = 1, lock_ms: int = 60_000,
+                 wait_ms: int = 10_000, pause_after_call_ms: int = 0):
+        self.client, self.adapters, self.worker_id = client, adapters, worker_id
+        self.max_tasks, self.lock_ms, self.wait_ms = max_tasks, lock_ms, wait_ms
+        self.pause_after_call_ms = pause_after_call_ms  # tests: a window to kill the process in
+        self.stopping = threading.Event()
+        self.handled = 0
+
+    def install_signal_handlers(self) -> None:
+        """SIGTERM/SIGINT: finish the task in hand, then stop polling."""
+        for sig in (signal.SIGTERM, signal.SIGINT):
+            signal.signal(sig, lambda *_: self.stopping.set())
+
+    def run(self) -> None:
+        log.info("worker %s serving %s", self.worker_id, ", ".join(self.adapters))
+        while not self.stopping.is_set():
+            try:
+                tasks = self.client.fetch_and_lock(self.worker_id, list(self.adapters), self.max_tasks,
+                                                   self.lock_ms, self.wait_ms)
+            except Exception as exc:  # the engine restarting must not end the worker
+                log.warning("fetch failed: %s", exc)
+                self.stopping.wait(1.0)
+                continue
+            for task in tasks:
+                self.handle(task)  # a task in hand is finished even when asked to stop
+        log.info("worker %s stopped after %d tasks", self.worker_id, self.handled)
+
+    def handle(self, task: dict) -> None:
+        task_id, topic = task["id"], task["topicName"]
+        try:
+            result = self.adapters[topic].call(topic, plain_variables(task.get("variables")), idempotency_key(task))
+            if self.pause_after_call_ms:
+                time.sleep(self.pause_after_call_ms / 1000)
+            self.client.complete(task_id, self.worker_id, result)
+        except BpmnError as exc:
+            self._report(self.client.bpmn_error, task_id, self.worker_id, exc.code, exc.message, exc.variables)
+        except AdapterError as exc:
+            left, backoff = retry_plan(task)
+            self._report(self.client.failure, task_id, self.worker_id, str(exc), traceback.format_exc(limit=3),
+                         left, backoff)
+        except EngineRestError as exc:
+            log.info("task %s not completed: %s", task_id, exc)  # e.g. 409: our lock lapsed, another took it
+        self.handled += 1
+
+    def _report(self, call, *args) -> None:
+        try:
+            call(*args)
+        except EngineRestError as exc:
+            log.info("task %s report refused: %s", args[0], exc)
+
+
+def pause_from_env() -> int:
+    return int(os.environ.get("WORKER_PAUSE_AFTER_CALL_MS", "0") or 0)
