@@ -1,15 +1,16 @@
 """The Flask app factory: the only place the app is built and its parts are bound."""
 from dataclasses import dataclass, field
+from datetime import datetime
 
 from flask import Flask
 from flask.json.provider import DefaultJSONProvider
 
-from api import errors
+from api import auth, errors
 from api.config import Config
 from api.extensions import api, db
 from api.regions import RegionRegistry
 from engine.calendar import WorkingCalendar, default_calendar
-from engine.clock import Clock, SystemClock
+from engine.clock import CHINA, Clock, SystemClock
 
 
 @dataclass
@@ -27,6 +28,8 @@ class IsoJSONProvider(DefaultJSONProvider):
 
     @staticmethod
     def default(o):
+        if isinstance(o, datetime) and o.tzinfo is None:
+            return o.replace(tzinfo=CHINA).isoformat()  # stored naive in China time: say so
         if hasattr(o, "isoformat"):
             return o.isoformat()
         return DefaultJSONProvider.default(o)
@@ -43,6 +46,7 @@ def create_app(config: Config | None = None, clock: Clock | None = None) -> Flas
     api.init_app(app, spec_kwargs=_security_spec())
     _register_blueprints(app)
     errors.init_app(app)
+    auth.init_app(app)  # after the blueprints: the pages' session hook identifies cookie users first
     app.extensions["newborn"] = AppState(regions=RegionRegistry(config.BPMN_ROOT), clock=clock or SystemClock())
     with app.app_context():
         _sqlite_pragmas(db.engine)

@@ -146,3 +146,18 @@ def login_required(*roles: Role):
             return view(*args, **kwargs)
         return wrapper
     return decorator
+
+
+PUBLIC_ENDPOINTS = {"auth.token", "api-docs.openapi_json"}
+
+
+def require_authentication():
+    """Every /api/v1 endpoint but login and the OpenAPI document needs a user, checked before the
+    body is parsed: a caller without credentials learns 401, never what their body got wrong."""
+    if request.path.startswith("/api/v1/") and request.endpoint not in PUBLIC_ENDPOINTS \
+            and request.method != "OPTIONS":
+        current_actor()
+
+
+def init_app(app) -> None:
+    app.before_request(require_authentication)

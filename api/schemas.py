@@ -1,6 +1,22 @@
 """Request and response schemas; flask-smorest turns them into the OpenAPI document."""
 from marshmallow import Schema, fields, validate
 
+from engine.clock import CHINA
+
+
+class ChinaDateTime(fields.DateTime):
+    """Stored times are naive China Standard Time; on the wire they carry their +08:00 offset
+    (RFC 3339), and incoming aware times are converted to China time."""
+
+    def _serialize(self, value, attr, obj, **kwargs):
+        if value is not None and value.tzinfo is None:
+            value = value.replace(tzinfo=CHINA)
+        return super()._serialize(value, attr, obj, **kwargs)
+
+    def _deserialize(self, value, attr, data, **kwargs):
+        moment = super()._deserialize(value, attr, data, **kwargs)
+        return moment.astimezone(CHINA).replace(tzinfo=None) if moment.tzinfo else moment
+
 
 class Strict(Schema):
     """Unknown fields are refused (marshmallow's default RAISE), so typos never pass silently."""
@@ -87,7 +103,7 @@ class TaskQuery(Strict):
     institution = fields.String()
     case = fields.String()
     overdue = fields.Boolean()
-    due_before = fields.DateTime()
+    due_before = ChinaDateTime()
     state = fields.String(validate=validate.OneOf(["open", "ready", "claimed", "locked", "completed", "incident", "all"]))
     kind = fields.String(validate=validate.OneOf(["user", "service"]))
     sort = fields.String(validate=validate.OneOf(["due_at", "-due_at", "created_at", "-created_at"]))
@@ -120,12 +136,12 @@ class TaskOut(Strict):
     owner = fields.String(allow_none=True)
     delegation = fields.String(allow_none=True)
     limit_working_days = fields.Integer(allow_none=True)
-    due_at = fields.DateTime(allow_none=True)
+    due_at = ChinaDateTime(allow_none=True)
     due_fallback = fields.Boolean()
     overdue = fields.Boolean()
-    created_at = fields.DateTime()
-    claimed_at = fields.DateTime(allow_none=True)
-    completed_at = fields.DateTime(allow_none=True)
+    created_at = ChinaDateTime()
+    claimed_at = ChinaDateTime(allow_none=True)
+    completed_at = ChinaDateTime(allow_none=True)
     applicant = fields.Dict(allow_none=True)
 
 
@@ -148,5 +164,5 @@ class DefinitionOut(Strict):
     sha256 = fields.String()
     resource_name = fields.String()
     deployment_id = fields.String()
-    deployed_at = fields.DateTime()
+    deployed_at = ChinaDateTime()
     properties = fields.Dict()

@@ -7,7 +7,7 @@ from sqlalchemy import select
 from engine import notices, runtime, timeline
 from engine.definitions import latest_for_region
 from engine.errors import InvalidTransition, NotFound, ProcessFailure
-from engine.models import Case, CaseItem, Definition, Evaluation, Incident
+from engine.models import Case, CaseItem, Definition, Evaluation
 from engine.sla import deadline_after
 from engine.states import CaseStatus, ItemStatus
 from engine.transaction import commit_step
@@ -41,33 +41,11 @@ def start_case(ctx, region: str, items: list[str], form: dict, facts: dict, appl
         runtime.advance(workflow)
         changes = runtime.save(ctx, case, definition, workflow)
     except ProcessFailure as exc:
-        return _fail_new_case(ctx, case, exc)
-    derive_status(ctx, case)
+        ctx.session.commit()  # the case and its items exist; the failure is recorded on them
+        runtime.fail_case(ctx, case.id, "", exc.message)
+        return case
     commit_step(ctx, changes)
     return case
-
-
-def _fail_new_case(ctx, case: Case, exc: ProcessFailure) -> Case:
-    case.status, case.incident = CaseStatus.FAILED.value, exc.message
-    ctx.session.add(Incident(task_id="", case_id=case.id, region=case.region, error=exc.message,
-                             created_at=ctx.now()))
-    timeline.record(ctx, case, "case_failed", detail={"error": exc.message})
-    ctx.session.commit()
-    return case
-
-
-def derive_status(ctx, case: Case) -> None:
-    """Status of an open case from its open tasks: 补正 if the family owes a supplement."""
-    if not CaseStatus(case.status).is_open:
-        return
-    from engine.models import Task
-    from engine.states import OPEN_TASK_STATES
-    waiting_supplement = ctx.session.scalar(select(Task.id).where(
-        Task.case_id == case.id, Task.form_key == "supplement", Task.state.in_(OPEN_TASK_STATES)))
-    if waiting_supplement:
-        case.status = CaseStatus.CORRECTION.value
-    else:
-        case.status = (CaseStatus.IN_PROGRESS if case.accepted_at else CaseStatus.REVIEW).value
 
 
 def on_user_task_completed(ctx, case: Case, form_key: str | None, data: dict) -> None:

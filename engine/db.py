@@ -34,6 +34,7 @@ def make_engine(url: str) -> Engine:
 def _sqlite_pragmas(dbapi_connection, _record):
     cursor = dbapi_connection.cursor()
     cursor.execute("PRAGMA journal_mode=WAL")
+    cursor.execute("PRAGMA synchronous=NORMAL")  # WAL: durable against crashes, fsync at checkpoints
     cursor.execute("PRAGMA busy_timeout=30000")
     cursor.execute("PRAGMA foreign_keys=ON")
     cursor.close()
@@ -53,3 +54,13 @@ def alembic_config(url: str) -> Config:
 
 def upgrade(url: str, revision: str = "head") -> None:
     command.upgrade(alembic_config(url), revision)
+
+
+def insert_once(session, model, **values) -> bool:
+    """INSERT … ON CONFLICT DO NOTHING: a unique key decides, no savepoint, no read first.
+    Returns whether this call inserted the row."""
+    if session.get_bind().dialect.name == "postgresql":
+        from sqlalchemy.dialects.postgresql import insert
+    else:
+        from sqlalchemy.dialects.sqlite import insert
+    return bool(session.execute(insert(model).values(**values).on_conflict_do_nothing()).rowcount)

@@ -118,6 +118,7 @@ class SpecCache:
 
     def __init__(self):
         self._specs: dict[str, tuple] = {}
+        self._activities: dict[str, dict] = {}
         self._lock = threading.Lock()
 
     def get(self, definition: Definition):
@@ -127,6 +128,15 @@ class SpecCache:
             with self._lock:
                 self._specs[definition.id] = specs
         return specs
+
+    def activities(self, definition: Definition) -> dict:
+        """The version's activities (JSON column), parsed once per process."""
+        found = self._activities.get(definition.id)
+        if found is None:
+            found = definition.activities
+            with self._lock:
+                self._activities[definition.id] = found
+        return found
 
 
 spec_cache = SpecCache()

@@ -5,10 +5,10 @@ from datetime import timedelta
 from sqlalchemy import or_, select, update
 
 from engine import cases, runtime, timeline
+from engine.db import insert_once
 from engine.errors import Conflict, InvalidTransition, NotFound
 from engine.models import Case, Definition, ELicence, Incident, Task
 from engine.states import TaskKind, TaskState
-from engine.transaction import commit_step
 
 
 @dataclass
@@ -83,30 +83,24 @@ def complete(ctx, task_id: str, worker_id: str, variables: dict) -> Task:
     if licence:
         _store_licence(ctx, case, task, licence)
     definition = ctx.session.get(Definition, task.definition_id)
-    workflow = runtime.load_workflow(case, definition)
-    spiff_task = runtime.find_spiff_task(workflow, task_id)
-    spiff_task.data.update(variables)
-    runtime.guard(spiff_task.complete)
-    runtime.advance(workflow)
     task.state, task.completed_at, task.completed_by = TaskState.COMPLETED.value, ctx.now(), worker_id
     task.lock_owner, task.lock_expires_at = None, None
-    changes = runtime.save(ctx, case, definition, workflow)
-    changes.closed.append(task)
-    timeline.record(ctx, case, "task_completed", worker_id, task_id,
-                    {"name": task.name, "elicence": licence.get("kind") if licence else None})
-    cases.derive_status(ctx, case)
-    commit_step(ctx, changes)
+
+    def act(_workflow, spiff_task):
+        spiff_task.data.update(variables)
+        spiff_task.complete()
+
+    runtime.run_step(ctx, case, definition, task, act, worker_id,
+                     detail={"name": task.name, "elicence": licence.get("kind") if licence else None})
     return task
 
 
 def _store_licence(ctx, case: Case, task: Task, licence: dict) -> None:
-    kind = licence.get("kind") or task.item or task.topic
-    if ctx.session.scalar(select(ELicence.id).where(ELicence.case_id == case.id, ELicence.kind == kind)):
-        return  # a certificate, once issued, is not changed
-    ctx.session.add(ELicence(case_id=case.id, kind=kind, number=str(licence.get("number")),
-                             issued_by=(task.candidate_groups or [task.lane or ""])[0] or task.topic,
-                             issued_at=ctx.now(), task_id=task.id,
-                             data={k: v for k, v in licence.items() if k not in ("kind", "number")}))
+    # a certificate, once issued, is not changed: the unique (case, kind) keeps the first
+    insert_once(ctx.session, ELicence, case_id=case.id, kind=licence.get("kind") or task.item or task.topic,
+                number=str(licence.get("number")), issued_at=ctx.now(), task_id=task.id,
+                issued_by=(task.candidate_groups or [task.lane or ""])[0] or task.topic,
+                data={k: v for k, v in licence.items() if k not in ("kind", "number")})
 
 
 def handle_failure(ctx, task_id: str, worker_id: str, message: str, details: str | None,
@@ -215,20 +209,16 @@ def bpmn_error(ctx, task_id: str, worker_id: str, error_code: str, message: str 
     case = cases.get_case(ctx, task.case_id, for_update=True)
     task = _locked_by(ctx, task_id, worker_id)
     definition = ctx.session.get(Definition, task.definition_id)
-    workflow = runtime.load_workflow(case, definition)
-    spiff_task = runtime.find_spiff_task(workflow, task_id)
-    payload = {**(variables or {}), "error_message": message}
-    event = BpmnEvent(ErrorEventDefinition(error_code, code=error_code), payload=payload,
-                      target=spiff_task.workflow)
-    runtime.guard(workflow.catch, event)
-    runtime.advance(workflow)
     task.state, task.completed_at, task.completed_by = TaskState.CANCELLED.value, ctx.now(), worker_id
     task.error_message, task.lock_owner, task.lock_expires_at = f"BPMN 错误 {error_code}：{message}", None, None
-    changes = runtime.save(ctx, case, definition, workflow)
-    changes.closed.append(task)
-    timeline.record(ctx, case, "bpmn_error", worker_id, task_id, {"code": error_code, "message": message})
-    cases.derive_status(ctx, case)
-    commit_step(ctx, changes)
+
+    def act(workflow, spiff_task):
+        payload = {**(variables or {}), "error_message": message}
+        workflow.catch(BpmnEvent(ErrorEventDefinition(error_code, code=error_code), payload=payload,
+                                 target=spiff_task.workflow))
+
+    runtime.run_step(ctx, case, definition, task, act, worker_id, "bpmn_error",
+                     {"code": error_code, "message": message})
     return task
 
 

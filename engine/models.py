@@ -2,7 +2,7 @@
 from datetime import datetime
 
 from sqlalchemy import (
-    JSON, Boolean, DateTime, ForeignKey, Index, Integer, String, Text, UniqueConstraint,
+    JSON, Boolean, DateTime, ForeignKey, Index, Integer, String, Text, UniqueConstraint, text,
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
@@ -49,8 +49,8 @@ class Definition(Base):
     region: Mapped[str | None] = mapped_column(String(64), nullable=True, index=True)
     sha256: Mapped[str] = mapped_column(String(64))
     resource_name: Mapped[str] = mapped_column(String(255), default="process.bpmn")
-    xml: Mapped[str] = mapped_column(Text)
-    spec_json: Mapped[str] = mapped_column(Text)
+    xml: Mapped[str] = mapped_column(Text, deferred=True)  # large: loaded only when asked for
+    spec_json: Mapped[str] = mapped_column(Text, deferred=True)
     properties: Mapped[dict] = mapped_column(JSON, default=dict)   # process extension properties
     activities: Mapped[dict] = mapped_column(JSON, default=dict)   # bpmn id -> what the engine needs
     deployment_id: Mapped[str] = mapped_column(ForeignKey("deployments.id"))
@@ -106,6 +106,9 @@ class Task(Base):
     __table_args__ = (
         Index("ix_tasks_open", "state", "region", "due_at"),
         Index("ix_tasks_topic", "topic", "state", "lock_expires_at"),
+        # the task list's first page: open user tasks of a region by due date, read in order (bench/RESULTS.md)
+        Index("ix_tasks_open_user_due", "region", "due_at", "created_at",
+              postgresql_where=text("kind = 'user' AND state IN ('ready', 'claimed', 'locked', 'incident')")),
     )
     id: Mapped[str] = _id()  # the SpiffWorkflow task id
     case_id: Mapped[str] = mapped_column(ForeignKey("cases.id"), index=True)

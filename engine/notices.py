@@ -4,7 +4,7 @@ Notices are stored as content; ``forms.notices`` renders them to HTML and PDF on
 Each SMS has a dedupe key, so the same event never queues a second message.
 """
 from sqlalchemy import func, select
-from sqlalchemy.exc import IntegrityError
+from engine.db import insert_once
 
 from engine import timeline
 from engine.models import Case, CaseItem, Notice, OutboxMessage
@@ -54,23 +54,16 @@ def notice_document(notice: Notice, region_name: str = "") -> dict:
 
 def queue_sms(ctx, case: Case, template: str, dedupe: str, **params) -> None:
     """Queue once: a second call for the same ``dedupe`` key is ignored (the unique key backs it)."""
-    key = f"{case.id}:{template}:{dedupe}"
-    exists = ctx.session.scalar(select(OutboxMessage.id).where(OutboxMessage.dedupe_key == key))
-    if exists or any(isinstance(o, OutboxMessage) and o.dedupe_key == key for o in ctx.session.new):
-        return
-    text = SMS_TEMPLATES[template].format(case=case.id[:8], **params)
-    message = OutboxMessage(case_id=case.id, dedupe_key=key, template=template, phone=case.phone,
-                            text=text, created_at=ctx.now())
-    try:
-        with ctx.session.begin_nested():  # a racing writer of the same key wins; ours is dropped
-            ctx.session.add(message)
-    except IntegrityError:
-        pass
+    insert_once(ctx.session, OutboxMessage, case_id=case.id, dedupe_key=f"{case.id}:{template}:{dedupe}",
+                template=template, phone=case.phone, created_at=ctx.now(), attempts=0,
+                text=SMS_TEMPLATES[template].format(case=case.id[:8], **params))
 
 
 def on_step(ctx, case: Case, changes, workflow=None) -> None:
     """SMS for what a step finished: items done (and ready for pick-up), results posted, case done."""
-    items = {i.item: i for i in ctx.session.scalars(select(CaseItem).where(CaseItem.case_id == case.id))}
+    if not (changes.items_done or changes.case_finished or any(t.topic == POST_TOPIC for t in changes.closed)):
+        return
+    items = changes.items
     for code in changes.items_done:
         item = items.get(code)
         if item is None or item.status != ItemStatus.DONE.value:

@@ -1,9 +1,11 @@
-"""One step of a case: load the workflow, act, run engine steps, mirror it into rows, save.
+"""One step of a case: load the workflow, act, run engine steps, mirror it into rows, save, commit.
 
-The caller owns the transaction (``cases.py`` / ``tasks.py`` commit or roll back whole).
+``run_step`` is the one transaction every completion goes through (clerk, family, worker, BPMN error).
 """
 from dataclasses import dataclass, field
+from uuid import UUID
 
+from SpiffWorkflow.bpmn import BpmnWorkflow
 from SpiffWorkflow.bpmn.specs.defaults import ServiceTask
 from SpiffWorkflow.exceptions import SpiffWorkflowException
 from SpiffWorkflow.util.task import TaskState as SpiffState
@@ -15,9 +17,10 @@ from engine.bpmn.model import END, MILESTONE, SERVICE
 from engine.bpmn.serializer import StateSerializer
 from engine.definitions import spec_cache
 from engine.errors import ProcessFailure
-from engine.models import Case, CaseItem, Definition, Task, TaskCandidate
+from engine.models import Case, CaseItem, Definition, Incident, Task, TaskCandidate
 from engine.sla import deadline_after
 from engine.states import CaseStatus, ItemStatus, OPEN_TASK_STATES, TaskKind, TaskState
+from engine.transaction import commit_step
 
 state_serializer = StateSerializer()
 script_engine = RestrictedScriptEngine()
@@ -31,6 +34,7 @@ class StepChanges:
     closed: list[Task] = field(default_factory=list)
     items_done: list[str] = field(default_factory=list)
     case_finished: bool = False
+    items: dict = field(default_factory=dict)  # item code -> CaseItem, as loaded for the step
 
 
 def guard(fn, *args):
@@ -42,7 +46,6 @@ def guard(fn, *args):
 
 
 def new_workflow(definition: Definition, initial_data: dict):
-    from SpiffWorkflow.bpmn import BpmnWorkflow
     spec, subprocess_specs = spec_cache.get(definition)
     workflow = BpmnWorkflow(spec, subprocess_specs, script_engine=script_engine)
     workflow.data.update(initial_data)
@@ -63,22 +66,75 @@ def advance(workflow) -> None:
         guard(workflow.do_engine_steps)
 
 
+def _all_tasks(workflow):
+    """Every task of the workflow and its sub-processes: a dict walk, far cheaper than get_tasks()."""
+    yield from workflow.tasks.values()
+    for subprocess in workflow.subprocesses.values():
+        yield from subprocess.tasks.values()
+
+
+def _is_waiting(task) -> bool:
+    spec = task.task_spec
+    return (task.state == SpiffState.READY and spec.manual) or \
+        (task.state == SpiffState.STARTED and isinstance(spec, ServiceTask))
+
+
 def waiting_tasks(workflow) -> dict:
     """Spiff tasks a clerk or worker must act on, by id."""
-    found = {}
-    for task in workflow.get_tasks(state=SpiffState.READY | SpiffState.STARTED):
-        spec = task.task_spec
-        if (task.state == SpiffState.READY and spec.manual) or \
-                (task.state == SpiffState.STARTED and isinstance(spec, ServiceTask)):
-            found[str(task.id)] = task
-    return found
+    return {str(task.id): task for task in _all_tasks(workflow) if _is_waiting(task)}
+
+
+def _scan(workflow, activities: dict):
+    """One pass: the waiting tasks, and the completed milestone and end events with their activities."""
+    waiting, reached = {}, []
+    for task in _all_tasks(workflow):
+        if _is_waiting(task):
+            waiting[str(task.id)] = task
+        elif task.state == SpiffState.COMPLETED:
+            act = activities.get(getattr(task.task_spec, "bpmn_id", None) or "")
+            if act is not None and act["kind"] in (MILESTONE, END):
+                reached.append((task, act))
+    return waiting, reached
 
 
 def find_spiff_task(workflow, task_id: str):
-    task = waiting_tasks(workflow).get(task_id)
-    if task is None:
+    task = workflow.get_task_from_id(UUID(task_id))
+    if task is None or not _is_waiting(task):
         raise ProcessFailure(f"任务 {task_id} 不在等待状态")
     return task
+
+
+def run_step(ctx, case: Case, definition: Definition, task: Task, act, actor: str,
+             event: str = "task_completed", detail: dict | None = None, before_save=None) -> StepChanges:
+    """One step whole: load, ``act(workflow, spiff_task)``, run engine steps, mirror rows, save, commit.
+
+    A diagram that fails at run time leaves the case ``failed`` with an incident, never half-saved.
+    """
+    try:
+        workflow = load_workflow(case, definition)
+        guard(act, workflow, find_spiff_task(workflow, task.id))
+        advance(workflow)
+        if before_save is not None:
+            before_save()
+        changes = save(ctx, case, definition, workflow)
+    except ProcessFailure as exc:
+        ctx.session.rollback()
+        fail_case(ctx, case.id, task.id, exc.message)
+        raise
+    changes.closed.append(task)
+    timeline.record(ctx, case, event, actor, task.id, detail or {})
+    commit_step(ctx, changes)
+    return changes
+
+
+def fail_case(ctx, case_id: str, task_id: str, message: str) -> None:
+    """Record a run-time failure of the diagram in its own transaction."""
+    case = ctx.session.get(Case, case_id)
+    case.status, case.incident = CaseStatus.FAILED.value, message
+    ctx.session.add(Incident(task_id=task_id or "", case_id=case.id, region=case.region, error=message,
+                             created_at=ctx.now()))
+    timeline.record(ctx, case, "case_failed", detail={"error": message})
+    ctx.session.commit()
 
 
 def save(ctx, case: Case, definition: Definition, workflow) -> StepChanges:
@@ -89,29 +145,46 @@ def save(ctx, case: Case, definition: Definition, workflow) -> StepChanges:
 
 
 def sync(ctx, case: Case, definition: Definition, workflow) -> StepChanges:
+    """Mirror the workflow into rows: open and close task rows, items, the case's status."""
     now, changes = ctx.now(), StepChanges()
-    waiting = waiting_tasks(workflow)
-    open_rows = {t.id: t for t in ctx.session.scalars(
-        select(Task).where(Task.case_id == case.id, Task.state.in_(OPEN_TASK_STATES)))}
-    items = {i.item: i for i in ctx.session.scalars(select(CaseItem).where(CaseItem.case_id == case.id))}
+    activities = spec_cache.activities(definition)
+    waiting, reached = _scan(workflow, activities)
+    with ctx.session.no_autoflush:
+        open_rows = {t.id: t for t in ctx.session.scalars(
+            select(Task).where(Task.case_id == case.id, Task.state.in_(OPEN_TASK_STATES)))}
+        changes.items = {i.item: i for i in ctx.session.scalars(
+            select(CaseItem).where(CaseItem.case_id == case.id))}
     for task_id, row in open_rows.items():
-        if task_id not in waiting:
+        # the row being completed by this step is closed in memory already (not yet flushed)
+        if task_id not in waiting and TaskState(row.state).is_open:
             row.state, row.completed_at = TaskState.CANCELLED.value, now
             changes.closed.append(row)
     for task_id, spiff_task in waiting.items():
         if task_id not in open_rows:
-            row = _new_task_row(ctx, case, definition, spiff_task)
+            row = _new_task_row(ctx, case, definition, activities, spiff_task)
             changes.opened.append(row)
-            _start_item(items.get(row.item), row, now)
-    _apply_milestones(ctx, case, definition, workflow, items, changes)
+            _start_item(changes.items.get(row.item), row, now)
+    _apply_milestones(ctx, case, reached, changes)
     if workflow.is_completed() and CaseStatus(case.status).is_open:
-        _finish_case(ctx, case, definition, workflow)
+        _finish_case(ctx, case, reached)
         changes.case_finished = True
+    else:
+        _derive_status(case, {activities.get(t.task_spec.bpmn_id, {}).get("form_key") for t in waiting.values()})
     return changes
 
 
-def _new_task_row(ctx, case: Case, definition: Definition, spiff_task) -> Task:
-    act = definition.activities.get(spiff_task.task_spec.bpmn_id, {})
+def _derive_status(case: Case, waiting_form_keys: set) -> None:
+    """An open case is in 补正 while the family owes a supplement, else in review until accepted."""
+    if not CaseStatus(case.status).is_open:
+        return
+    if "supplement" in waiting_form_keys:
+        case.status = CaseStatus.CORRECTION.value
+    else:
+        case.status = (CaseStatus.IN_PROGRESS if case.accepted_at else CaseStatus.REVIEW).value
+
+
+def _new_task_row(ctx, case: Case, definition: Definition, activities: dict, spiff_task) -> Task:
+    act = activities.get(spiff_task.task_spec.bpmn_id, {})
     props = {**ESCALATION_DEFAULTS, **{k: v for k, v in definition.properties.items()
                                         if k in ESCALATION_DEFAULTS}, **act.get("properties", {})}
     limit = int(props["limitWorkingDays"]) if "limitWorkingDays" in props else None
@@ -142,16 +215,15 @@ def _start_item(item: CaseItem | None, row: Task, now) -> None:
         item.deadline = row.due_at
 
 
-def _apply_milestones(ctx, case, definition, workflow, items, changes) -> None:
-    for task in workflow.get_tasks(state=SpiffState.COMPLETED):
-        act = definition.activities.get(getattr(task.task_spec, "bpmn_id", None) or "")
-        if not act or act["kind"] != MILESTONE:
+def _apply_milestones(ctx, case, reached, changes) -> None:
+    for task, act in reached:
+        if act["kind"] != MILESTONE:
             continue
-        item = items.get(act["properties"].get("item"))
-        status = act["properties"].get("itemStatus")
+        item = changes.items.get(act["properties"].get("item"))
         if item is None or item.status in (ItemStatus.DONE.value, ItemStatus.REFUSED.value):
             continue
-        item.status = ItemStatus.REFUSED.value if status == "refused" else ItemStatus.DONE.value
+        refused = act["properties"].get("itemStatus") == "refused"
+        item.status = (ItemStatus.REFUSED if refused else ItemStatus.DONE).value
         item.completed_at = ctx.now()
         reason_var = act["properties"].get("reasonVariable")
         item.reason = str(task.data.get(reason_var)) if reason_var and task.data.get(reason_var) else None
@@ -159,11 +231,10 @@ def _apply_milestones(ctx, case, definition, workflow, items, changes) -> None:
         timeline.record(ctx, case, f"item_{item.status}", detail={"item": item.item, "reason": item.reason})
 
 
-def _finish_case(ctx, case, definition, workflow) -> None:
+def _finish_case(ctx, case, reached) -> None:
     outcome, reason = CaseStatus.COMPLETED, None
-    for task in workflow.get_tasks(state=SpiffState.COMPLETED):
-        act = definition.activities.get(getattr(task.task_spec, "bpmn_id", None) or "")
-        if act and act["kind"] == END:
+    for task, act in reached:
+        if act["kind"] == END:
             outcome = CaseStatus(act["properties"]["caseOutcome"])
             reason_var = act["properties"].get("reasonVariable")
             reason = task.data.get(reason_var) if reason_var else None

@@ -5,7 +5,6 @@ from engine import cases, runtime, timeline
 from engine.errors import InvalidTransition
 from engine.models import Definition, Task
 from engine.states import OPEN_TASK_STATES, TaskState
-from engine.transaction import commit_step
 
 
 def merge_form(form: dict, changes: dict) -> dict:
@@ -26,19 +25,15 @@ def supply(ctx, actor, case_id: str, form: dict, facts: dict, materials: list[st
     if task is None:
         raise InvalidTransition("该办件当前无需补正", field="case")
     definition = ctx.session.get(Definition, case.definition_id)
-    workflow = runtime.load_workflow(case, definition)
-    spiff_task = runtime.find_spiff_task(workflow, task.id)
     case.form, case.facts = form, {**case.facts, **facts}
-    spiff_task.data.update({**facts, "supplied_materials": materials})
-    runtime.guard(spiff_task.run)
-    runtime.advance(workflow)
     task.state, task.completed_at, task.completed_by = TaskState.COMPLETED.value, ctx.now(), actor.username
-    cases.on_user_task_completed(ctx, case, "supplement", {})
-    changes = runtime.save(ctx, case, definition, workflow)
-    changes.closed.append(task)
-    timeline.record(ctx, case, "supplement_received", actor.username, task.id,
-                    {"materials": materials, "comment": comment})
+
+    def act(_workflow, spiff_task):
+        spiff_task.data.update({**facts, "supplied_materials": materials})
+        spiff_task.run()
+
     timeline.audit(ctx, actor.username, "supplement_received", case.id, task.id, {"materials": materials})
-    cases.derive_status(ctx, case)
-    commit_step(ctx, changes)
+    runtime.run_step(ctx, case, definition, task, act, actor.username, "supplement_received",
+                     {"materials": materials, "comment": comment},
+                     before_save=lambda: cases.on_user_task_completed(ctx, case, "supplement", {}))
     return case

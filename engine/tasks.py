@@ -1,12 +1,11 @@
 """Clerks' work on user tasks: claim, unclaim, complete, delegate, assign."""
-from sqlalchemy import select, update
+from sqlalchemy import update
 
 from engine import cases, runtime, timeline
 from engine.actors import Actor, may_work_task, require
 from engine.errors import Conflict, Invalid, InvalidTransition, NotFound, Problem
 from engine.models import Definition, Task
 from engine.states import Role, TaskKind, TaskState
-from engine.transaction import commit_step
 
 
 def get_task(ctx, task_id: str) -> Task:
@@ -79,19 +78,15 @@ def finish(ctx, username: str, task: Task, case, definition: Definition, data: d
     # the won UPDATE holds the write lock (SQLite) or the case row is locked (PostgreSQL): read the
     # case again so the workflow is the latest committed one, not what was read before the lock
     ctx.session.refresh(case)
-    workflow = runtime.load_workflow(case, definition)
-    spiff_task = runtime.find_spiff_task(workflow, task.id)
-    spiff_task.data.update(data)
-    runtime.guard(spiff_task.run)
-    runtime.advance(workflow)
-    cases.on_user_task_completed(ctx, case, task.form_key, data)
-    changes = runtime.save(ctx, case, definition, workflow)
-    changes.closed.append(task)
-    timeline.record(ctx, case, "task_completed", username, task.id,
-                    {"name": task.name, "decision": data.get("decision")})
+
+    def act(_workflow, spiff_task):
+        spiff_task.data.update(data)
+        spiff_task.run()
+
     timeline.audit(ctx, username, "task_completed", case.id, task.id, {"fields": sorted(data)})
-    cases.derive_status(ctx, case)
-    commit_step(ctx, changes)
+    runtime.run_step(ctx, case, definition, task, act, username,
+                     detail={"name": task.name, "decision": data.get("decision")},
+                     before_save=lambda: cases.on_user_task_completed(ctx, case, task.form_key, data))
     return task
 
 

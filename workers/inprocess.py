@@ -4,7 +4,7 @@ import threading
 
 from engine import external
 from engine.context import EngineContext
-from engine.errors import Conflict, NotFound
+from engine.errors import Conflict, NotFound, ProcessFailure
 from workers.adapters.base import AdapterError, BpmnError
 
 log = logging.getLogger(__name__)
@@ -62,6 +62,8 @@ class InProcessWorker:
         except (Conflict, NotFound) as exc:
             ctx.session.rollback()
             log.info("task %s moved on: %s", task_id, exc)
+        except ProcessFailure as exc:  # the case is already marked failed with an incident
+            log.warning("case of task %s failed: %s", task_id, exc.message)
 
     def after_commit(self, ctx, changes) -> None:
         if any(t.kind == "service" for t in changes.opened):

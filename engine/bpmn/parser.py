@@ -5,7 +5,6 @@ task topics and form keys; ours stores them in ``task_spec.extensions`` (which t
 serializer already persists) under ``camunda:<attribute>`` keys.
 """
 from SpiffWorkflow.bpmn.parser.BpmnParser import full_tag
-from SpiffWorkflow.bpmn.parser.ValidationException import ValidationException  # noqa: F401 (re-export)
 from SpiffWorkflow.bpmn.specs.defaults import ServiceTask, NoneTask, ManualTask
 from SpiffWorkflow.camunda.parser.CamundaParser import CamundaParser
 from SpiffWorkflow.bpmn.specs.defaults import EndEvent, IntermediateThrowEvent

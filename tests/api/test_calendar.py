@@ -1,9 +1,22 @@
 """The calendar API answers front ends with real dates, the operator file, and the fallback flag."""
 from pathlib import Path
 
+import pytest
+
 from engine.calendar import WorkingCalendar, load_operator_files
+from tests.api.helpers import User
 
 FIXTURES = Path(__file__).resolve().parents[1] / "engine" / "data" / "calendar"
+
+
+@pytest.fixture
+def client(app):
+    """Any signed-in user may ask the calendar (a family's page shows expected dates)."""
+    return User(app.test_client(), "gx-qinzhou-qinbei.family")
+
+
+def test_calendar_needs_a_user(app):
+    assert app.test_client().get("/api/v1/calendar/2026").status_code == 401
 
 
 def test_add_working_days_and_year(client):

@@ -2,7 +2,7 @@
 
 Revision ID: 0001
 Revises: 
-Create Date: 2026-11-23 12:05:01.972471
+Create Date: 2026-11-23 12:49:38.035529
 """
 from alembic import op
 import sqlalchemy as sa
@@ -275,6 +275,7 @@ def upgrade():
         batch_op.create_index(batch_op.f('ix_tasks_assignee'), ['assignee'], unique=False)
         batch_op.create_index(batch_op.f('ix_tasks_case_id'), ['case_id'], unique=False)
         batch_op.create_index('ix_tasks_open', ['state', 'region', 'due_at'], unique=False)
+        batch_op.create_index('ix_tasks_open_user_due', ['region', 'due_at', 'created_at'], unique=False, postgresql_where=sa.text("kind = 'user' AND state IN ('ready', 'claimed', 'locked', 'incident')"))
         batch_op.create_index('ix_tasks_topic', ['topic', 'state', 'lock_expires_at'], unique=False)
 
     op.create_table('task_candidates',
@@ -297,6 +298,7 @@ def downgrade():
     op.drop_table('task_candidates')
     with op.batch_alter_table('tasks', schema=None) as batch_op:
         batch_op.drop_index('ix_tasks_topic')
+        batch_op.drop_index('ix_tasks_open_user_due', postgresql_where=sa.text("kind = 'user' AND state IN ('ready', 'claimed', 'locked', 'incident')"))
         batch_op.drop_index('ix_tasks_open')
         batch_op.drop_index(batch_op.f('ix_tasks_case_id'))
         batch_op.drop_index(batch_op.f('ix_tasks_assignee'))
