@@ -26,11 +26,13 @@ PORT = 8222
 BASE = f"http://127.0.0.1:{PORT}"
 
 
-def start_server(url: str, api_processes: int) -> subprocess.Popen:
+def start_server(url: str, api_processes: int, background: bool = True) -> subprocess.Popen:
+    """The production shape; without ``background`` only the API (no workers, no scheduler)."""
     env = {**os.environ, "DATABASE_URL": url, "SECRET_KEY": "bench-secret-key-0123456789", "SEED_DEMO": "1",
            "PORT": str(PORT), "API_PROCESSES": str(api_processes), "API_THREADS": "4",
-           "WORKER_PROCESSES": "2", "SCHEDULERS": "1", "LOGIN_MAX_FAILURES": "1000"}
-    log = open("/tmp/bench-http-server.log", "w")
+           "WORKER_PROCESSES": "2" if background else "0", "SCHEDULERS": "1" if background else "0",
+           "LOGIN_MAX_FAILURES": "1000"}
+    log = open("/tmp/bench-http-server.log", "a")
     process = subprocess.Popen([sys.executable, "-m", "api.production"], env=env, stdout=log, stderr=log,
                                start_new_session=True)
     deadline = time.time() + 120
@@ -172,9 +174,12 @@ def phase_list(url: str, clients: int, requests_total: int) -> dict:
     out = {**generated, "generation_seconds": generation}
     for role, users in (("supervisor", [f"{r}.supervisor" for r in regions]), ("clerk", _clerk_names(regions))):
         headers = [token(u) for u in users]
+        _, done, lat, errors = in_parallel(list_tasks, [(headers, requests_total // 4, 1)])  # one client
+        out[role] = {"users": len(users), "serial_requests": done, "serial_errors": errors,
+                     "serial_p50_ms": pct(lat, 50), "serial_p99_ms": pct(lat, 99)}
         elapsed, done, lat, errors = in_parallel(list_tasks, [(headers, requests_total // clients, 4)] * clients)
-        out[role] = {"users": len(users), "requests": done, "errors": errors, "per_second": done / elapsed,
-                     "p50_ms": pct(lat, 50), "p99_ms": pct(lat, 99)}
+        out[role].update({"concurrent_clients": clients * 4, "requests": done, "errors": errors,
+                          "per_second": done / elapsed, "p50_ms": pct(lat, 50), "p99_ms": pct(lat, 99)})
     return out
 
 
@@ -234,6 +239,11 @@ def main(argv=None) -> dict:
         print("cases", results["cases"], flush=True)
         results["completions"] = phase_completions(engine, args.clients)
         print("completions", results["completions"], flush=True)
+    finally:
+        os.killpg(server.pid, 15)
+        server.wait(30)
+    server = start_server(url, args.api_processes, background=False)  # the list alone: no worker backlog
+    try:
         results["list"] = phase_list(url, args.clients, args.list_requests)
         print("list", results["list"], flush=True)
     finally:

@@ -13,6 +13,7 @@ def _calendar():
 
 
 @blp.route("/add-working-days", methods=["GET"])
+@blp.response(200)
 def add_working_days():
     """第 N 个工作日（起算日不计）：``?from=YYYY-MM-DD&days=N``"""
     try:
@@ -28,6 +29,7 @@ def add_working_days():
 
 
 @blp.route("/<int:year>", methods=["GET"])
+@blp.response(200)
 def year_view(year: int):
     """某年的法定节假日与调休上班日；``fallback`` 为真表示该年无数据、按周一至周五推算"""
     if not 1990 <= year <= 2100:

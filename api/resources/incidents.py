@@ -37,6 +37,7 @@ def _region_scope() -> str | None:
 
 
 @blp.route("/incidents")
+@blp.response(200)
 @login_required(Role.SUPERVISOR, Role.ADMIN)
 def list_incidents():
     """Open incidents of the supervisor's region (admin: every region); ``?all=true`` adds resolved ones."""
@@ -45,6 +46,7 @@ def list_incidents():
 
 
 @blp.route("/incidents/<int:incident_id>/retry", methods=["POST"])
+@blp.response(200)
 @blp.arguments(RetryIn)
 @login_required(Role.SUPERVISOR, Role.ADMIN)
 def retry_incident(body, incident_id):

@@ -41,6 +41,7 @@ def _task_rows(tasks: list[Task], now: datetime) -> list[dict]:
 
 
 @blp.route("/overdue", methods=["GET"])
+@blp.response(200)
 @login_required(Role.SUPERVISOR, Role.ADMIN)
 def overdue():
     """超期（红灯）：在办且已过期限的任务与办件"""
@@ -50,6 +51,7 @@ def overdue():
 
 
 @blp.route("/due-soon", methods=["GET"])
+@blp.response(200)
 @login_required(Role.SUPERVISOR, Role.ADMIN)
 def due_soon():
     """即将到期（黄灯）：``?within_working_days=N``（默认 1）个工作日内到期"""
@@ -62,6 +64,7 @@ def due_soon():
 
 
 @blp.route("/escalations", methods=["GET"])
+@blp.response(200)
 @login_required(Role.SUPERVISOR, Role.ADMIN)
 def escalations():
     """督办记录：``?level=&department=&acknowledged=true|false``"""
@@ -77,6 +80,7 @@ def escalations():
 
 
 @blp.route("/escalations/<int:escalation_id>/acknowledge", methods=["POST"])
+@blp.response(200)
 @login_required(Role.SUPERVISOR, Role.ADMIN)
 def acknowledge(escalation_id: int):
     """签收督办"""
@@ -87,6 +91,7 @@ def acknowledge(escalation_id: int):
 
 
 @blp.route("/stats", methods=["GET"])
+@blp.response(200)
 @login_required(Role.SUPERVISOR, Role.ADMIN)
 def stats():
     """按地区、部门、事项统计：在办、办结、按时办结率、用时中位数与 P90（工作日）、当前超期"""
