@@ -22,14 +22,15 @@ class Strict(Schema):
     """Unknown fields are refused (marshmallow's default RAISE), so typos never pass silently."""
 
 
-class ErrorItem(Strict):
+class Problem(Strict):
     field = fields.String()
     code = fields.String()
     message = fields.String()
 
 
 class Errors(Strict):
-    errors = fields.List(fields.Nested(ErrorItem))
+    """What api/errors.py returns for every error: {"errors": [{field, code, message}]}."""
+    errors = fields.List(fields.Nested(Problem))
 
 
 class TokenRequest(Strict):

@@ -23,33 +23,31 @@ def _user_task(ctx, actor: Actor, task_id: str) -> Task:
     return task
 
 
-def claim(ctx, actor: Actor, task_id: str) -> Task:
-    task = _user_task(ctx, actor, task_id)
-    won = ctx.session.execute(update(Task).where(
-        Task.id == task_id, Task.state == TaskState.READY.value, Task.assignee.is_(None)).values(
-        state=TaskState.CLAIMED.value, assignee=actor.username, claimed_at=ctx.now())).rowcount
+def _transition(ctx, actor: Actor, task: Task, guard, values: dict, event: str, refused: str) -> Task:
+    """Move the row only while ``guard`` holds (a conditional UPDATE: of two racers one wins)."""
+    won = ctx.session.execute(update(Task).where(Task.id == task.id, *guard).values(**values)).rowcount
     if not won:
         ctx.session.rollback()
-        raise Conflict("任务已被他人认领或已完成", field="task_id")
-    timeline.record(ctx, cases.get_case(ctx, task.case_id), "task_claimed", actor.username, task_id)
-    timeline.audit(ctx, actor.username, "task_claimed", task.case_id, task_id)
+        raise Conflict(refused, field="task_id")
+    timeline.record(ctx, cases.get_case(ctx, task.case_id), event, actor.username, task.id)
+    timeline.audit(ctx, actor.username, event, task.case_id, task.id)
     ctx.session.commit()
-    return get_task(ctx, task_id)
+    return get_task(ctx, task.id)
+
+
+def claim(ctx, actor: Actor, task_id: str) -> Task:
+    task = _user_task(ctx, actor, task_id)
+    return _transition(ctx, actor, task, (Task.state == TaskState.READY.value, Task.assignee.is_(None)),
+                       {"state": TaskState.CLAIMED.value, "assignee": actor.username, "claimed_at": ctx.now()},
+                       "task_claimed", "任务已被他人认领或已完成")
 
 
 def unclaim(ctx, actor: Actor, task_id: str) -> Task:
     task = _user_task(ctx, actor, task_id)
-    done = ctx.session.execute(update(Task).where(
-        Task.id == task_id, Task.state == TaskState.CLAIMED.value,
-        Task.assignee == (task.assignee if actor.is_admin else actor.username)).values(
-        state=TaskState.READY.value, assignee=None, claimed_at=None, owner=None, delegation=None)).rowcount
-    if not done:
-        ctx.session.rollback()
-        raise Conflict("只能释放自己认领的任务", field="task_id")
-    timeline.record(ctx, cases.get_case(ctx, task.case_id), "task_unclaimed", actor.username, task_id)
-    timeline.audit(ctx, actor.username, "task_unclaimed", task.case_id, task_id)
-    ctx.session.commit()
-    return get_task(ctx, task_id)
+    holder = task.assignee if actor.is_admin else actor.username
+    return _transition(ctx, actor, task, (Task.state == TaskState.CLAIMED.value, Task.assignee == holder),
+                       {"state": TaskState.READY.value, "assignee": None, "claimed_at": None, "owner": None,
+                        "delegation": None}, "task_unclaimed", "只能释放自己认领的任务")
 
 
 def complete(ctx, actor: Actor, task_id: str, data: dict) -> Task:
