@@ -28,6 +28,7 @@ class Config:
     DATABASE_URL = os.environ.get("DATABASE_URL", f"sqlite:///{VAR_DIR / 'newborn.db'}")
     BPMN_ROOT = Path(os.environ.get("BPMN_ROOT", ROOT / "bpmn"))
     TOKEN_TTL_SECONDS = int(os.environ.get("TOKEN_TTL_SECONDS", "28800"))
+    PAGES_SESSION_SECONDS = int(os.environ.get("PAGES_SESSION_SECONDS", "28800"))
     LOGIN_MAX_FAILURES = int(os.environ.get("LOGIN_MAX_FAILURES", "5"))
     LOGIN_WINDOW_SECONDS = int(os.environ.get("LOGIN_WINDOW_SECONDS", "300"))
     AUTO_INIT = _bool("AUTO_INIT", False)  # migrate, seed demo users and deploy regions at start
