@@ -1,7 +1,6 @@
 import shutil
 import subprocess
 
-import pytest
 
 from forms.notices import find_cjk_font, render_html, render_pdf
 
@@ -19,8 +18,8 @@ def test_html_notices():
     assert "现予受理" in render_html("acceptance", NOTICE)
 
 
-@pytest.mark.skipif(shutil.which("pdftotext") is None, reason="poppler-utils not installed")
 def test_refusal_pdf_reads_back(tmp_path):
+    assert shutil.which("pdftotext"), "pdftotext missing: `make test` installs poppler-utils"
     find_cjk_font()
     path = tmp_path / "refusal.pdf"
     path.write_bytes(render_pdf("refusal", NOTICE))
