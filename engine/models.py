@@ -145,7 +145,7 @@ class Task(Base):
 
 
 class TaskCandidate(Base):
-    """Candidate groups of open tasks, so "my groups" is an index lookup."""
+    """Candidate groups of open tasks (rows go when the task closes), so "my groups" is an index lookup."""
     __tablename__ = "task_candidates"
     task_id: Mapped[str] = mapped_column(ForeignKey("tasks.id", ondelete="CASCADE"), primary_key=True)
     group: Mapped[str] = mapped_column(String(64), primary_key=True)

@@ -9,7 +9,7 @@ from SpiffWorkflow.bpmn import BpmnWorkflow
 from SpiffWorkflow.bpmn.specs.defaults import ServiceTask
 from SpiffWorkflow.exceptions import SpiffWorkflowException
 from SpiffWorkflow.util.task import TaskState as SpiffState
-from sqlalchemy import select
+from sqlalchemy import delete, select
 
 from engine import notices, timeline
 from engine.bpmn.expressions import RestrictedScriptEngine, UnsafeExpression
@@ -123,6 +123,8 @@ def run_step(ctx, case: Case, definition: Definition, task: Task, act, actor: st
         raise
     changes.closed.append(task)
     timeline.record(ctx, case, event, actor, task.id, detail or {})
+    # candidate rows index open work only: finished tasks would swell every clerk's inbox query
+    ctx.session.execute(delete(TaskCandidate).where(TaskCandidate.task_id.in_([t.id for t in changes.closed])))
     commit_step(ctx, changes)
     return changes
 

@@ -1,6 +1,6 @@
 from flask import abort
 from flask_smorest import Blueprint
-from sqlalchemy import func, select
+from sqlalchemy import String, cast, func, select
 
 from api.auth import actor_of, current_actor, login_required
 from api.extensions import db
@@ -20,23 +20,25 @@ SORTS = {"due_at": Task.due_at.asc(), "-due_at": Task.due_at.desc(),
          "created_at": Task.created_at.asc(), "-created_at": Task.created_at.desc()}
 
 
-def _scoped(stmt, actor):
+def _scoped(stmt, actor, open_only: bool):
+    """Clerks see their groups' open work (indexed by task_candidates) and their own past work."""
     if actor.is_admin:
         return stmt
     if actor.role == Role.SUPERVISOR:
         return stmt.where(Task.region == actor.region)
     if actor.role != Role.CLERK:
         abort(403, description="您的角色无权查看任务")
-    mine = select(TaskCandidate.task_id).where(TaskCandidate.group.in_(actor.groups))
-    stmt = stmt.where(Task.region == actor.region, Task.id.in_(mine))
+    groups_work = Task.id.in_(select(TaskCandidate.task_id).where(TaskCandidate.group.in_(actor.groups)))
+    own_work = (Task.assignee == actor.username) | (Task.completed_by == actor.username)
+    stmt = stmt.where(Task.region == actor.region, groups_work if open_only else groups_work | own_work)
     if actor.institution:
         stmt = stmt.where((Task.institution.is_(None)) | (Task.institution == actor.institution))
     return stmt
 
 
 def _filtered(query, actor, now):
-    stmt = _scoped(select(Task), actor)
     state = query.get("state", "open")
+    stmt = _scoped(select(Task), actor, open_only=state in ("open", *OPEN_TASK_STATES))
     if state == "open":
         stmt = stmt.where(Task.state.in_(OPEN_TASK_STATES))
     elif state != "all":
@@ -47,8 +49,10 @@ def _filtered(query, actor, now):
     if query.get("claimable"):
         stmt = stmt.where(Task.state == "ready", Task.assignee.is_(None))
     group = query.get("group") or query.get("department")
-    if group:
+    if group and state in ("open", *OPEN_TASK_STATES):
         stmt = stmt.where(Task.id.in_(select(TaskCandidate.task_id).where(TaskCandidate.group == group)))
+    elif group:  # finished work has no candidate rows; history queries are rare and may scan
+        stmt = stmt.where(cast(Task.candidate_groups, String).like(f'%"{group}"%'))
     for name, column in (("region", Task.region), ("institution", Task.institution), ("case", Task.case_id)):
         if query.get(name):
             stmt = stmt.where(column == query[name])

@@ -2,7 +2,7 @@
 
 Revision ID: 0001
 Revises: 
-Create Date: 2026-11-23 12:49:38.035529
+Create Date: 2026-11-23 13:18:44.455372
 """
 from alembic import op
 import sqlalchemy as sa
