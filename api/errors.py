@@ -3,7 +3,7 @@ import logging
 
 from flask import jsonify
 from marshmallow import ValidationError
-from sqlalchemy.exc import OperationalError
+from sqlalchemy.exc import DataError, OperationalError
 from werkzeug.exceptions import HTTPException
 
 from engine import errors as engine_errors
@@ -80,6 +80,10 @@ def _validation(exc: ValidationError):
 def _unexpected(exc: Exception):
     if isinstance(exc, OperationalError) and "locked" in str(exc):
         return error_response(409, [problem("", "busy", "数据库繁忙，请重试")])
+    if isinstance(exc, DataError):  # e.g. a NUL character PostgreSQL cannot store: nothing was written
+        from api.extensions import db
+        db.session.rollback()
+        return error_response(400, [problem("", "invalid_value", "请求中含有无法存储的值（如空字符）")])
     log.exception("unhandled error")
     return error_response(500, [problem("", "internal_error", "服务器内部错误")])
 

@@ -164,3 +164,14 @@ def test_malformed_json_and_unknown_fields_are_refused_with_the_error_format(app
     assert [e["code"] for e in _error_shape(bad_choice)] == ["invalid_choice"]
     assert _snapshot(app) == before
     assert driver.case()["status"] == "review"
+
+
+def test_a_value_the_database_cannot_store_is_400_not_500(app):
+    """PostgreSQL refuses NUL in text; SQLite stores it. Either way the caller never sees a 500."""
+    from tests.api.helpers import User
+    admin = User(app.test_client(), "admin")  # serves every topic, so the odd name reaches the database
+    answer = admin.post("/engine-rest/external-task/fetchAndLock",
+                         json={"workerId": "w\u0000", "maxTasks": 1,
+                               "topics": [{"topicName": "birth_certificate.issue\u0000", "lockDuration": 1000}]})
+    assert answer.status_code in (200, 400), answer.get_json()
+    assert answer.status_code == 200 or answer.get_json()["errors"][0]["code"] == "invalid_value"
