@@ -13,7 +13,7 @@ from collections import Counter
 from datetime import date, timedelta
 
 import requests
-from sqlalchemy import func, inspect, select, text, update
+from sqlalchemy import func, select, update
 
 from engine.clock import SystemClock
 from engine.db import make_engine, make_session_factory
@@ -21,7 +21,7 @@ from engine.models import Case, CaseEvent, Definition, ELicence, Escalation, Tas
 from engine.runtime import load_workflow, waiting_tasks
 from engine.states import OPEN_TASK_STATES
 from tests.api.helpers import ROOT, sample_form
-from tests.engine.helpers import engine_context, open_tasks, run_service_tasks, start_accepted_case
+from tests.engine.helpers import clear_scheduler_jobs, engine_context, open_tasks, run_service_tasks, start_accepted_case
 from tests.workers.conftest import STAMP_BPMN, STAMP_TOPIC, STAMP_WORKER, add_worker_account
 from workers.department_server import DepartmentServer
 
@@ -301,11 +301,7 @@ KEEP = {"social_security_card_issue", "vaccination_certificate_issue"}
 def _prepare_escalations(database_url: str, clock, cases: int, first_due: float, spread: float):
     """Cases long past their promise (4 levels due at once) with two open tasks each whose overdue
     moments fall over the next seconds of real time (their warnings are due at once)."""
-    engine = make_engine(database_url)
-    with engine.begin() as conn:
-        if inspect(conn).has_table("apscheduler_jobs"):
-            conn.execute(text("DELETE FROM apscheduler_jobs"))
-    engine.dispose()
+    clear_scheduler_jobs(database_url)
     ctx = engine_context(database_url, clock)
     case_ids, task_ids = [], []
     for _ in range(cases):

@@ -1,12 +1,12 @@
 """A Qinbei case driven through the engine directly on a virtual clock (no HTTP)."""
 from pathlib import Path
 
-from sqlalchemy import select
+from sqlalchemy import inspect, select, text
 
 from engine import cases, external, tasks
 from engine.actors import Actor
 from engine.context import EngineContext
-from engine.db import make_session_factory
+from engine.db import make_engine, make_session_factory
 from engine.definitions import deploy
 from engine.models import Task
 from engine.simulation import DEFAULT_FACTS, _fake_result
@@ -15,6 +15,15 @@ from engine.states import OPEN_TASK_STATES, Role, TaskKind
 ROOT = Path(__file__).resolve().parents[2]
 REGION = "gx-qinzhou-qinbei"
 ADMIN = Actor(username="admin", role=Role.ADMIN)
+
+
+def clear_scheduler_jobs(database_url) -> None:
+    """APScheduler's job table outlives the per-test cleanup of our own tables."""
+    engine = make_engine(database_url)
+    with engine.begin() as conn:
+        if inspect(conn).has_table("apscheduler_jobs"):
+            conn.execute(text("DELETE FROM apscheduler_jobs"))
+    engine.dispose()
 
 
 def engine_context(database_url, clock, calendar=None):

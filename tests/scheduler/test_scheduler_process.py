@@ -10,12 +10,11 @@ from datetime import timedelta
 from pathlib import Path
 
 import pytest
-from sqlalchemy import inspect, select, text, update
+from sqlalchemy import select, update
 
 from engine.clock import SystemClock
-from engine.db import make_engine
 from engine.models import Escalation, Task
-from tests.engine.helpers import engine_context, open_tasks, run_service_tasks, start_accepted_case
+from tests.engine.helpers import clear_scheduler_jobs, engine_context, open_tasks, run_service_tasks, start_accepted_case
 
 ROOT = Path(__file__).resolve().parents[2]
 KEEP = {"social_security_card_issue", "vaccination_certificate_issue"}
@@ -23,11 +22,7 @@ KEEP = {"social_security_card_issue", "vaccination_certificate_issue"}
 
 def _prepare(database_url, clock, first_in: float, second_in: float):
     """Two open tasks whose due times are seconds away in real time; returns their ids in order."""
-    engine = make_engine(database_url)
-    with engine.begin() as conn:
-        if inspect(conn).has_table("apscheduler_jobs"):
-            conn.execute(text("DELETE FROM apscheduler_jobs"))
-    engine.dispose()
+    clear_scheduler_jobs(database_url)
     ctx = engine_context(database_url, clock)
     case = start_accepted_case(ctx)
     run_service_tasks(ctx, case.id, keep_open=KEEP)
