@@ -222,7 +222,8 @@ def _apply_milestones(ctx, case, reached, changes) -> None:
         if act["kind"] != MILESTONE:
             continue
         item = changes.items.get(act["properties"].get("item"))
-        if item is None or item.status in (ItemStatus.DONE.value, ItemStatus.REFUSED.value):
+        if item is None or item.status in (ItemStatus.DONE.value, ItemStatus.REFUSED.value,
+                                           ItemStatus.NOT_APPLICABLE.value):
             continue
         refused = act["properties"].get("itemStatus") == "refused"
         item.status = (ItemStatus.REFUSED if refused else ItemStatus.DONE).value
