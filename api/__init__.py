@@ -68,8 +68,8 @@ def _engine_options(url: str) -> dict:
 def _sqlite_pragmas(engine) -> None:
     if engine.dialect.name == "sqlite":
         from sqlalchemy import event
-        from engine.db import _sqlite_pragmas as pragmas
-        event.listen(engine, "connect", pragmas)
+        from engine.db import sqlite_pragmas
+        event.listen(engine, "connect", sqlite_pragmas)
 
 
 def _security_spec() -> dict:

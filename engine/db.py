@@ -27,11 +27,11 @@ def make_engine(url: str) -> Engine:
     url = normalise_url(url)
     engine = create_engine(url, **engine_options(url))
     if url.startswith("sqlite"):
-        event.listen(engine, "connect", _sqlite_pragmas)
+        event.listen(engine, "connect", sqlite_pragmas)
     return engine
 
 
-def _sqlite_pragmas(dbapi_connection, _record):
+def sqlite_pragmas(dbapi_connection, _record):
     cursor = dbapi_connection.cursor()
     cursor.execute("PRAGMA journal_mode=WAL")
     cursor.execute("PRAGMA synchronous=NORMAL")  # WAL: durable against crashes, fsync at checkpoints
