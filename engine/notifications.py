@@ -6,13 +6,13 @@ marked sent after the sender accepted it.
 """
 import json
 import logging
-import threading
 import urllib.request
 from datetime import timedelta
 from typing import Protocol
 
 from sqlalchemy import or_, select, update
 
+from engine.background import WakeableLoop
 from engine.models import OutboxMessage
 
 log = logging.getLogger(__name__)
@@ -107,36 +107,18 @@ def dispatch(session, notifier: Notifier, now, limit: int = 100) -> int:
     return sent
 
 
-class OutboxDispatcher:
+class OutboxDispatcher(WakeableLoop):
     """Background thread of the embedded default: dispatch every ``interval`` seconds and after commits."""
 
+    thread_name = "outbox-dispatcher"
+
     def __init__(self, session_factory, notifier: Notifier, clock, interval: float = 5.0):
+        super().__init__()
         self.session_factory, self.notifier, self.clock, self.interval = session_factory, notifier, clock, interval
-        self._wake, self._stop = threading.Event(), threading.Event()
-        self._thread: threading.Thread | None = None
 
     def after_commit(self, ctx, changes) -> None:
-        self._wake.set()
+        self.wake()
 
     def run_once(self) -> int:
         with self.session_factory() as session:
             return dispatch(session, self.notifier, self.clock.now())
-
-    def _loop(self) -> None:
-        while not self._stop.is_set():
-            try:
-                self.run_once()
-            except Exception:  # keep the thread alive; the next round retries
-                log.exception("outbox dispatch failed")
-            self._wake.wait(self.interval)
-            self._wake.clear()
-
-    def start(self) -> None:
-        self._thread = threading.Thread(target=self._loop, name="outbox-dispatcher", daemon=True)
-        self._thread.start()
-
-    def stop(self) -> None:
-        self._stop.set()
-        self._wake.set()
-        if self._thread:
-            self._thread.join(timeout=5)

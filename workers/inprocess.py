@@ -1,8 +1,8 @@
 """Workers inside the embedded app: a thread that serves every topic through the engine directly."""
 import logging
-import threading
 
 from engine import external
+from engine.background import WakeableLoop
 from engine.context import EngineContext
 from engine.errors import Conflict, NotFound, ProcessFailure
 from workers.adapters.base import AdapterError, BpmnError
@@ -15,13 +15,15 @@ def idempotency_key(locked) -> str:
     return f"{locked.task.case_id}:{locked.task.bpmn_id}"
 
 
-class InProcessWorker:
+class InProcessWorker(WakeableLoop):
+    thread_name = "inprocess-worker"
+
     def __init__(self, session_factory, adapter, clock, calendar, topics=None, worker_id="inprocess",
                  lock_ms: int = 60_000, poll_seconds: float = 1.0):
+        super().__init__()
+        self.interval = poll_seconds
         self.session_factory, self.adapter, self.clock, self.calendar = session_factory, adapter, clock, calendar
         self.topics, self.worker_id, self.lock_ms, self.poll_seconds = topics, worker_id, lock_ms, poll_seconds
-        self._wake, self._stop = threading.Event(), threading.Event()
-        self._thread = None
 
     def _context(self, session) -> EngineContext:
         return EngineContext(session=session, clock=self.clock, calendar=self.calendar)
@@ -67,22 +69,4 @@ class InProcessWorker:
 
     def after_commit(self, ctx, changes) -> None:
         if any(t.kind == "service" for t in changes.opened):
-            self._wake.set()
-
-    def start(self) -> None:
-        self._thread = threading.Thread(target=self._loop, name="inprocess-worker", daemon=True)
-        self._thread.start()
-
-    def stop(self) -> None:
-        self._stop.set()
-        self._wake.set()
-
-    def _loop(self) -> None:
-        while not self._stop.is_set():
-            try:
-                if self.run_once():
-                    continue
-            except Exception:  # a worker must outlive one bad task
-                log.exception("in-process worker step failed")
-            self._wake.wait(self.poll_seconds)
-            self._wake.clear()
+            self.wake()
