@@ -51,10 +51,7 @@ def create_case(body):
         abort(403, description="只有本地区助产机构的窗口人员可以代为申请")
     ctx = engine_context()
     form = region.form
-    problems = form.validate(body["form"], body["items"], ctx.now().date(),
-                             lambda day, n: ctx.calendar.add_working_days(day, n).date)
-    if problems:
-        raise Invalid("申请表有误", [Problem(**p) for p in problems])
+    _require_valid(ctx, form, body["form"], body["items"], ctx.now().date(), "申请表有误")
     case = engine_cases.start_case(
         ctx, region.code, body["items"], body["form"], form.facts(body["form"], body["items"]),
         applicant_id=actor.user_id if actor.role == Role.FAMILY else None,
@@ -63,6 +60,14 @@ def create_case(body):
     timeline.audit(ctx, actor.username, "case_created", case.id)
     db.session.commit()
     return case_view(db.session, case, ctx.now(), full_form=True)
+
+
+def _require_valid(ctx, region_form, form: dict, items: list, applied_on, message: str) -> None:
+    """Every problem of the form at once (一次性告知), counted on the engine's working-day calendar."""
+    problems = region_form.validate(form, items, applied_on,
+                                    lambda day, n: ctx.calendar.add_working_days(day, n).date)
+    if problems:
+        raise Invalid(message, [Problem(**p) for p in problems])
 
 
 def _contact_phone(form: dict) -> str | None:
@@ -121,10 +126,7 @@ def supplement(body, case_id):
     ctx = engine_context()
     region = region_registry().get(case.region)
     merged = supplements.merge_form(case.form, body["form"])
-    problems = region.form.validate(merged, case.items, case.submitted_at.date(),
-                                    lambda day, n: ctx.calendar.add_working_days(day, n).date)
-    if problems:
-        raise Invalid("补正后的申请仍有问题", [Problem(**p) for p in problems])
+    _require_valid(ctx, region.form, merged, case.items, case.submitted_at.date(), "补正后的申请仍有问题")
     supplements.supply(ctx, actor, case.id, merged, region.form.facts(merged, case.items),
                        body["materials"], body["comment"])
     return case_view(db.session, db.session.get(Case, case_id), ctx.now(), full_form=True)
