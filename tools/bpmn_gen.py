@@ -83,9 +83,13 @@ class Process:
         h = self.nodes[host]
         return self._node("boundary", node_id, name, h["lane"], h["col"], h["row"], host=host, code=code)
 
-    def flow(self, src, tgt, name=None, cond=None, default=False):
+    def flow(self, src, tgt, name=None, cond=None, default=False, route=None):
+        """`route` only changes the drawing: "under" passes below the shapes of the rows it spans
+        (a skip flow beside the steps it skips), "across" goes sideways first, then up or down into
+        the target (into a join from a column where the lanes between are empty)."""
+        assert route in (None, "under", "across"), route
         flow_id = f"flow_{src}_to_{tgt}"
-        self.flows.append(dict(id=flow_id, src=src, tgt=tgt, name=name, cond=cond))
+        self.flows.append(dict(id=flow_id, src=src, tgt=tgt, name=name, cond=cond, route=route))
         if default:
             self.nodes[src]["default"] = flow_id
         return flow_id
@@ -131,6 +135,11 @@ class Process:
         t_edge = ty + th if scy > tcy else ty  # enter through bottom or top
         if s["kind"] == "boundary":
             return [(scx, sy + sh), (scx, tcy), (tx, tcy)]
+        if f.get("route") == "under":
+            below = max(self._row_bottom(s), self._row_bottom(t)) - 10
+            return [(scx, sy + sh), (scx, below), (tcx, below), (tcx, ty + th)]
+        if f.get("route") == "across":
+            return [(sx + sw, scy) if tcx > scx else (sx, scy), (tcx, scy), (tcx, t_edge)]
         if abs(scy - tcy) < 1:
             return [(sx + sw, scy), (tx, tcy)] if tcx > scx else [(sx, scy), (tx + tw, tcy)]
         if abs(scx - tcx) < 1:
@@ -141,6 +150,9 @@ class Process:
             return [(sx + sw, scy) if tcx > scx else (sx, scy), (tcx, scy), (tcx, t_edge)]
         mx = tx - 25
         return [(sx + sw, scy), (mx, scy), (mx, tcy), (tx, tcy)]
+
+    def _row_bottom(self, n):
+        return self.lane_box[n["lane"]][1] + (n["row"] + 1) * ROW_H
 
     # --- XML -----------------------------------------------------------
     def to_xml(self):
