@@ -27,6 +27,17 @@ def lanes(*codes, **names):
 
 
 def qinbei():
+    """钦北: the family ticks any of the 7 items on 附件1; departments work only on the ticked ones.
+
+    Each item is wrapped in an exclusive "chosen?" gateway (`'<item>' in items`, default: skip) and an
+    exclusive merge, so every parallel branch still brings exactly one token to the final join.
+    The seed's data flow (业务流程 五(三)) stays a chain: certificate → police → (insurance → tax, and hrss).
+    An unchosen step in that chain passes at once and the next department works from what already exists,
+    as the form implies: police from the certificate number the family writes in the 出生登记 section
+    (出生医学证明编号, a certificate issued before), insurance and hrss from the child's existing hukou.
+    A chosen later step still waits for a chosen earlier one, so the critical path stays
+    certificate 1 + registration 2 + card 30 = 33. The card waits only for police, not for insurance.
+    """
     items = ["birth_certificate", "vaccination_certificate", "hukou_registration", "social_security_card",
              "maternity_reimbursement", "medical_insurance", "parenting_guidance"]
     p = Process("newborn_gx_qinzhou_qinbei", "钦北区新生儿出生“一件事”",
@@ -38,46 +49,70 @@ def qinbei():
     gw = acceptance(p, "health")
     p.par("fork_items", "分发各部门并联办理", "health", 4)
     p.flow(gw, "fork_items", "受理", "decision == 'accept'")
+
+    def chosen(item, lane, row, col, merge_lane, merge_col, first, last):
+        """`<item>_chosen` → first … last → `<item>_merge`; an unchosen item goes straight to the merge."""
+        p.xor(f"{item}_chosen", "已选择该事项？", lane, col, row)
+        p.xor(f"{item}_merge", "汇合", merge_lane, merge_col, row)
+        p.flow(f"{item}_chosen", first, "已选择", f"'{item}' in items")
+        p.flow(f"{item}_chosen", f"{item}_merge", "未选择", default=True, route="under")
+        p.flow(last, f"{item}_merge")
+        return f"{item}_chosen", f"{item}_merge"
+
     # certificate → registration → card is the 1 + 2 + 30 = 33 critical path
-    p.service("birth_certificate_issue", "签发出生医学证明（首签）", "health", 5, topic="birth_certificate.issue",
+    p.service("birth_certificate_issue", "签发出生医学证明（首签）", "health", 6, topic="birth_certificate.issue",
               item="birth_certificate", limitWorkingDays=1)
-    p.milestone("birth_certificate_done", "出生医学证明已办结", "health", 6, item="birth_certificate")
-    p.service("hukou_registration_register", "办理出生登记", "police", 7, topic="hukou_registration.register",
+    p.milestone("birth_certificate_done", "出生医学证明已办结", "health", 7, item="birth_certificate")
+    p.flow("birth_certificate_issue", "birth_certificate_done")
+    cert_in, cert_out = chosen("birth_certificate", "health", 0, 5, "health", 8,
+                               "birth_certificate_issue", "birth_certificate_done")
+    p.service("hukou_registration_register", "办理出生登记", "police", 10, topic="hukou_registration.register",
               item="hukou_registration", limitWorkingDays=2)
-    p.milestone("hukou_registration_done", "出生登记已办结", "police", 8, item="hukou_registration")
-    p.par("fork_after_hukou", "推送户籍结果至医保和人社", "police", 9)
-    p.service("medical_insurance_enrol", "居民医保参保登记", "medical_insurance", 10, topic="medical_insurance.enrol",
+    p.milestone("hukou_registration_done", "出生登记已办结", "police", 11, item="hukou_registration")
+    p.flow("hukou_registration_register", "hukou_registration_done")
+    hukou_in, hukou_out = chosen("hukou_registration", "police", 0, 9, "police", 12,
+                                 "hukou_registration_register", "hukou_registration_done")
+    p.par("fork_after_hukou", "推送户籍结果至医保和人社", "police", 13)
+    p.service("medical_insurance_enrol", "居民医保参保登记", "medical_insurance", 15, topic="medical_insurance.enrol",
               item="medical_insurance", limitWorkingDays=1)
-    p.milestone("medical_insurance_done", "居民医保登记已办结", "medical_insurance", 11, item="medical_insurance")
-    p.service("insurance_payment_notify", "推送参保信息并通知缴费", "tax", 12, topic="insurance_payment.notify")
-    p.service("social_security_card_issue", "社会保障卡申领制卡", "hrss", 10, topic="social_security_card.issue",
+    p.milestone("medical_insurance_done", "居民医保登记已办结", "medical_insurance", 16, item="medical_insurance")
+    # the premium notice belongs to the enrolment: tax hears of it only from insurance
+    p.service("insurance_payment_notify", "推送参保信息并通知缴费", "tax", 17, topic="insurance_payment.notify")
+    p.chain("medical_insurance_enrol", "medical_insurance_done", "insurance_payment_notify")
+    insurance_in, insurance_out = chosen("medical_insurance", "medical_insurance", 0, 14, "tax", 18,
+                                         "medical_insurance_enrol", "insurance_payment_notify")
+    p.service("social_security_card_issue", "社会保障卡申领制卡", "hrss", 15, topic="social_security_card.issue",
               item="social_security_card", limitWorkingDays=30)
-    p.milestone("social_security_card_done", "社会保障卡已办结", "hrss", 11, item="social_security_card")
-    p.chain("fork_items", "birth_certificate_issue", "birth_certificate_done", "hukou_registration_register",
-            "hukou_registration_done", "fork_after_hukou")
-    p.chain("fork_after_hukou", "medical_insurance_enrol", "medical_insurance_done", "insurance_payment_notify")
-    p.chain("fork_after_hukou", "social_security_card_issue", "social_security_card_done")
+    p.milestone("social_security_card_done", "社会保障卡已办结", "hrss", 16, item="social_security_card")
+    p.flow("social_security_card_issue", "social_security_card_done")
+    card_in, card_out = chosen("social_security_card", "hrss", 0, 14, "hrss", 18,
+                               "social_security_card_issue", "social_security_card_done")
+    p.chain("fork_items", cert_in)
+    p.chain(cert_out, hukou_in)
+    p.chain(hukou_out, "fork_after_hukou")
+    p.flow("fork_after_hukou", insurance_in)
+    p.flow("fork_after_hukou", card_in)
+    ends = [insurance_out, card_out]
     # items that need no other department's result
-    p.service("parenting_guidance_register", "科学育儿指导服务登记", "health", 5, 1, topic="parenting_guidance.register",
-              item="parenting_guidance")
-    p.milestone("parenting_guidance_done", "科学育儿指导已登记", "health", 6, 1, item="parenting_guidance")
-    p.service("vaccination_certificate_issue", "办理预防接种证", "cdc", 5, topic="vaccination_certificate.issue",
-              item="vaccination_certificate", limitWorkingDays=1)
-    p.milestone("vaccination_certificate_done", "预防接种证已办结", "cdc", 6, item="vaccination_certificate")
-    p.service("maternity_reimbursement_settle", "生育医疗费用报销", "medical_insurance", 5, 1,
-              topic="maternity_reimbursement.settle", item="maternity_reimbursement", limitWorkingDays=15)
-    p.milestone("maternity_reimbursement_done", "生育医疗费用报销已办结", "medical_insurance", 6, 1,
-                item="maternity_reimbursement")
-    for first, last in [("parenting_guidance_register", "parenting_guidance_done"),
-                        ("vaccination_certificate_issue", "vaccination_certificate_done"),
-                        ("maternity_reimbursement_settle", "maternity_reimbursement_done")]:
-        p.chain("fork_items", first, last)
-    p.par("join_all", "各事项办结", "service_center", 13)
-    for last in ["parenting_guidance_done", "vaccination_certificate_done", "maternity_reimbursement_done",
-                 "insurance_payment_notify", "social_security_card_done"]:
-        p.flow(last, "join_all")
-    p.service("evaluation_invite", "邀请“好差评”", "service_center", 14, topic="evaluation.invite")
-    p.end("end_completed", "“一件事”办结", "service_center", 15)
+    for item, lane, row, task_id, name, topic, done_name, props in [
+        ("parenting_guidance", "health", 1, "parenting_guidance_register", "科学育儿指导服务登记",
+         "parenting_guidance.register", "科学育儿指导已登记", {}),
+        ("vaccination_certificate", "cdc", 0, "vaccination_certificate_issue", "办理预防接种证",
+         "vaccination_certificate.issue", "预防接种证已办结", {"limitWorkingDays": 1}),
+        ("maternity_reimbursement", "medical_insurance", 1, "maternity_reimbursement_settle", "生育医疗费用报销",
+         "maternity_reimbursement.settle", "生育医疗费用报销已办结", {"limitWorkingDays": 15}),
+    ]:
+        p.service(task_id, name, lane, 6, row, topic=topic, item=item, **props)
+        p.milestone(f"{item}_done", done_name, lane, 7, row, item=item)
+        p.flow(task_id, f"{item}_done")
+        first, last = chosen(item, lane, row, 5, lane, 18, task_id, f"{item}_done")
+        p.flow("fork_items", first)
+        ends.append(last)
+    p.par("join_all", "所选事项均已办结", "service_center", 19)
+    for last in ends:
+        p.flow(last, "join_all", route="across")
+    p.service("evaluation_invite", "邀请“好差评”", "service_center", 20, topic="evaluation.invite")
+    p.end("end_completed", "“一件事”办结", "service_center", 21)
     p.chain("join_all", "evaluation_invite", "end_completed")
     return "gx-qinzhou-qinbei", p
 
