@@ -67,6 +67,35 @@ def test_qinbei_card_does_not_wait_for_insurance(base_data):
     assert seen, "the card and the insurance enrolment should be open at the same time"
 
 
+@pytest.mark.parametrize("chosen", [
+    ["birth_certificate", "hukou_registration"],
+    ["hukou_registration", "social_security_card"],     # a certificate issued before: police work at once
+    ["medical_insurance"],                                # the child's existing hukou: insurance works at once
+    ["social_security_card", "maternity_reimbursement"],
+    ["vaccination_certificate", "parenting_guidance"],
+    [i for i in QINBEI_ITEMS if i != "hukou_registration"],
+])
+def test_qinbei_only_chosen_items_run(base_data, chosen):
+    run = Run("gx-qinzhou-qinbei", base_data("gx-qinzhou-qinbei", items=chosen))
+    assert run.outcome() == "completed"
+    assert run.item_status() == all_done(chosen)
+    item_tasks = {run.props[i]["item"] for i in run.handled if "item" in run.props.get(i, {})}
+    assert item_tasks == set(chosen)
+    # tax hears of the premium only from an enrolment; the family is asked to rate every case
+    assert ("insurance_payment_notify" in run.handled) == ("medical_insurance" in chosen)
+    assert run.handled[-1] == "evaluation_invite"
+
+
+def test_qinbei_chosen_steps_keep_their_order_when_one_between_is_skipped(base_data):
+    """Without 出生登记 the insurance and card still follow the certificate (the chain keeps its order)."""
+    chosen = ["birth_certificate", "medical_insurance", "social_security_card"]
+    run = Run("gx-qinzhou-qinbei", base_data("gx-qinzhou-qinbei", items=chosen))
+    done = run.done
+    assert "hukou_registration_register" not in done
+    assert done.index("birth_certificate_done") < done.index("medical_insurance_enrol")
+    assert done.index("birth_certificate_done") < done.index("social_security_card_issue")
+
+
 # --- 四川省 ---------------------------------------------------------------------------------
 
 SC = "sc-province"
