@@ -49,7 +49,7 @@ def parse_diagram(data: bytes, filename: str, known_groups=None, known_topics=No
     except Exception as exc:  # the library raises assorted errors for broken references
         problems.append(validation.parse_problem(exc, filename))
         raise DeployRejected("BPMN 被拒绝", problems) from None
-    activities = model.describe_activities(spec, subprocess_specs)
+    activities = model.describe_activities(spec, subprocess_specs, model.lane_codes(root))
     problems += validation.activity_problems(activities, props, known_groups, known_topics, filename)
     problems += validation.promise_problems(spec, activities, props, filename)
     if problems:

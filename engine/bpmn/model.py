@@ -1,4 +1,6 @@
 """What the engine needs from a parsed diagram, read once at deploy and stored per version."""
+from dataclasses import dataclass, field
+
 from SpiffWorkflow.bpmn.specs.defaults import ServiceTask, EndEvent, IntermediateThrowEvent
 from SpiffWorkflow.camunda.specs.user_task import UserTask
 
@@ -7,6 +9,7 @@ BPMN_NS = "http://www.omg.org/spec/BPMN/20100524/MODEL"
 NS = {"bpmn": BPMN_NS, "camunda": CAMUNDA_NS}
 
 USER, SERVICE, MILESTONE, END = "user", "service", "milestone", "end"
+LANE_PREFIX = "lane_"  # lanes are ``lane_<code>``, the code being the department's candidate group
 
 
 def process_properties(process_element) -> dict:
@@ -22,15 +25,44 @@ def _groups(value: str | None) -> list[str]:
     return [g.strip() for g in (value or "").split(",") if g.strip()]
 
 
-def describe_activity(spec) -> dict | None:
+@dataclass
+class LaneCodes:
+    """Department codes of a document's lanes whose id is ``lane_<code>``, by flow node id and by lane
+    name (SpiffWorkflow gives a task spec only its lane's name; inner tasks inherit a subprocess's lane)."""
+    by_node: dict = field(default_factory=dict)
+    by_name: dict = field(default_factory=dict)
+
+    def department(self, spec, groups: list[str]) -> str | None:
+        """The lane's code; else (a lane id not ``lane_<code>``, or no lane) the first candidate group."""
+        code = self.by_node.get(spec.bpmn_id) or self.by_name.get(spec.lane)
+        return code or (groups[0] if groups else None)
+
+
+def lane_codes(root) -> LaneCodes:
+    codes = LaneCodes()
+    for lane in root.iter(f"{{{BPMN_NS}}}lane"):
+        lane_id = lane.get("id") or ""
+        if not lane_id.startswith(LANE_PREFIX) or lane_id == LANE_PREFIX:
+            continue
+        code = lane_id[len(LANE_PREFIX):]
+        if lane.get("name"):
+            codes.by_name.setdefault(lane.get("name"), code)
+        for ref in lane.findall("bpmn:flowNodeRef", NS):
+            if ref.text and ref.text.strip():
+                codes.by_node[ref.text.strip()] = code
+    return codes
+
+
+def describe_activity(spec, lanes: LaneCodes | None = None) -> dict | None:
     """The engine's view of one task spec, or None for specs it need not know."""
     ext = getattr(spec, "extensions", None) or {}
     props = {k: v for k, v in ext.items() if not k.startswith("camunda:")}
+    groups = _groups(ext.get("camunda:candidateGroups"))
     base = {"name": spec.bpmn_name or spec.bpmn_id, "lane": spec.lane, "properties": props,
-            "item": props.get("item")}
+            "item": props.get("item"), "department": (lanes or LaneCodes()).department(spec, groups)}
     if isinstance(spec, UserTask):
         form = getattr(spec, "form", None)
-        return {**base, "kind": USER, "candidate_groups": _groups(ext.get("camunda:candidateGroups")),
+        return {**base, "kind": USER, "candidate_groups": groups,
                 "candidate_users": _groups(ext.get("camunda:candidateUsers")),
                 "form_key": ext.get("camunda:formKey") or (form.key if form else None),
                 "form_fields": _form_fields(form)}
@@ -54,12 +86,13 @@ def _form_fields(form) -> list[dict]:
     return fields
 
 
-def describe_activities(spec, subprocess_specs) -> dict:
+def describe_activities(spec, subprocess_specs, lanes: LaneCodes | None = None) -> dict:
+    """Every activity the engine needs, by bpmn id; ``lanes`` is ``lane_codes(root)`` of the document."""
     out = {}
     for s in [spec, *subprocess_specs.values()]:
         for task_spec in s.task_specs.values():
             if getattr(task_spec, "bpmn_id", None):
-                desc = describe_activity(task_spec)
+                desc = describe_activity(task_spec, lanes)
                 if desc is not None:
                     out[task_spec.bpmn_id] = desc
     return out
