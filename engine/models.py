@@ -119,6 +119,8 @@ class Task(Base):
     kind: Mapped[str] = mapped_column(String(10))  # TaskKind
     lane: Mapped[str | None] = mapped_column(String(120), nullable=True)
     candidate_groups: Mapped[list] = mapped_column(JSON, default=list)
+    # the lane code of the department doing it (bpmn/README.md "Lanes"), read from the diagram at deploy
+    department: Mapped[str | None] = mapped_column(String(64), nullable=True)
     topic: Mapped[str | None] = mapped_column(String(120), nullable=True)
     form_key: Mapped[str | None] = mapped_column(String(120), nullable=True)
     item: Mapped[str | None] = mapped_column(String(64), nullable=True)

@@ -197,7 +197,7 @@ def _new_task_row(ctx, case: Case, definition: Definition, activities: dict, spi
     row = Task(
         id=str(spiff_task.id), case_id=case.id, definition_id=definition.id, region=case.region,
         bpmn_id=spiff_task.task_spec.bpmn_id, name=act.get("name") or spiff_task.task_spec.bpmn_id,
-        kind=kind.value, lane=spiff_task.task_spec.lane, candidate_groups=groups,
+        kind=kind.value, lane=spiff_task.task_spec.lane, candidate_groups=groups, department=act.get("department"),
         topic=act.get("topic"), form_key=act.get("form_key"), item=act.get("item"),
         institution=case.institution if "health" in groups or "cdc" in groups else None,
         state=TaskState.READY.value, limit_working_days=limit, due_at=due_at, due_fallback=fallback,

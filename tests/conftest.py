@@ -18,6 +18,9 @@ def pytest_collection_modifyitems(items):
             item.add_marker(pytest.mark.no_db)
 
 
+RELEASED_REVISION = "0001"  # PostgreSQL runs the suite on a schema upgraded from the released one
+
+
 @pytest.fixture(scope="session")
 def database_url(tmp_path_factory):
     from engine.db import make_engine, upgrade
@@ -28,6 +31,7 @@ def database_url(tmp_path_factory):
             conn.execute(text("DROP SCHEMA public CASCADE"))
             conn.execute(text("CREATE SCHEMA public"))
         engine.dispose()
+        upgrade(url, RELEASED_REVISION)
     else:
         url = f"sqlite:///{tmp_path_factory.mktemp('db') / 'test.db'}"
     upgrade(url)
