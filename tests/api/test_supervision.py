@@ -92,7 +92,7 @@ def test_supervision_lists_escalates_acknowledges_and_counts_within_the_region(a
     assert family.get("/api/v1/supervision/overdue").status_code == 403
 
     stats = {(s["department"], s["item"]): s for s in supervisor.get("/api/v1/supervision/stats").get_json()["items"]}
-    card = stats[("social_security", "social_security_card")]
+    card = stats[("hrss", "social_security_card")]
     assert (card["open"], card["done"], card["overdue_now"]) == (1, 0, 1)
     birth = stats[("health", "birth_certificate")]
     assert (birth["done"], birth["on_time_rate"], birth["median_working_days"], birth["p90_working_days"]) == (1, 1.0, 0, 0)

@@ -37,7 +37,7 @@ def _task_rows(ctx, task_id):
 
 def test_open_card_task_warns_goes_red_and_escalates_twice_each_once(clean_db, clock):
     ctx, case, card = _card_task(clean_db, clock)
-    assert card.created_at.date() == date(2025, 9, 29)
+    assert card.created_at.date() == date(2025, 9, 29) and card.department == "hrss"   # its lane, lane_hrss
     assert card.due_at == datetime(2025, 11, 17, 23, 59, 59)   # 30th working day after 9-29 (Golden Week off)
     _walk(ctx, clock, date(2025, 11, 13))
     assert _task_rows(ctx, card.id) == []
@@ -49,7 +49,7 @@ def test_open_card_task_warns_goes_red_and_escalates_twice_each_once(clean_db, c
         ("overdue", datetime(2025, 11, 17, 23, 59, 59)),
         ("level1", datetime(2025, 11, 18, 23, 59, 59)),
         ("level2", datetime(2025, 11, 20, 23, 59, 59))]
-    assert {r.department for r in rows} == {"social_security"} and {r.item for r in rows} == {"social_security_card"}
+    assert {r.department for r in rows} == {"hrss"} and {r.item for r in rows} == {"social_security_card"}
     events = ctx.session.scalars(select(CaseEvent.kind).where(CaseEvent.task_id == card.id,
                                                               CaseEvent.kind.like("escalation_%"))).all()
     assert sorted(events) == ["escalation_level1", "escalation_level2", "escalation_overdue", "escalation_warning"]

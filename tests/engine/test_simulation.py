@@ -17,7 +17,7 @@ def test_simulation_cli_counts_match_escalation_rows(tmp_path):
     url = f"sqlite:///{tmp_path / 'sim.db'}"
     out = tmp_path / "out"
     run = subprocess.run([sys.executable, "-m", "engine", "simulate", "--cases", "40", "--days", "30",
-                          "--capacity", "police=2,social_security=1", "--failure-rate", "0.05",
+                          "--capacity", "police=2,hrss=1", "--failure-rate", "0.05",
                           "--database-url", url, "--out", str(out), "--quiet"],
                          cwd=ROOT, capture_output=True, text=True, timeout=240)
     assert run.returncode == 0, run.stderr[-2000:]
