@@ -7,10 +7,9 @@ from sqlalchemy import select
 from engine import notices, runtime, timeline
 from engine.definitions import latest_for_region
 from engine.errors import InvalidTransition, NotFound, ProcessFailure
-from engine.models import Case, CaseItem, Definition, Evaluation
+from engine.models import Case, CaseItem, Definition, Evaluation, Task
 from engine.sla import deadline_after
 from engine.states import CaseStatus, ItemStatus
-from engine.transaction import commit_step
 
 ITEM_NAMES = notices.ITEM_NAMES
 
@@ -34,7 +33,7 @@ def start_case(ctx, region: str, items: list[str], form: dict, facts: dict, appl
         ctx.session.add(CaseItem(case_id=case.id, item=code, status=(
             ItemStatus.PENDING if chosen else ItemStatus.NOT_APPLICABLE).value))
     ctx.session.flush()
-    timeline.record(ctx, case, "case_submitted", detail={"items": list(items), "definition": definition.id})
+    timeline.record(ctx, case.id, "case_submitted", detail={"items": list(items), "definition": definition.id})
     data = {"items": list(items), **facts, **(variables or {})}
     try:
         workflow = runtime.new_workflow(definition, data)
@@ -44,7 +43,7 @@ def start_case(ctx, region: str, items: list[str], form: dict, facts: dict, appl
         ctx.session.commit()  # the case and its items exist; the failure is recorded on them
         runtime.fail_case(ctx, case.id, "", exc.message)
         return case
-    commit_step(ctx, changes)
+    runtime.commit_and_keep(ctx, case, workflow, changes)
     return case
 
 
@@ -62,7 +61,7 @@ def on_user_task_completed(ctx, case: Case, form_key: str | None, data: dict) ->
             materials = listed(data.get("materials"))
             notices.issue_notice(ctx, case, "correction", {**_notice_body(case), "materials": materials})
             notices.queue_sms(ctx, case, "correction", now.isoformat(), materials="、".join(materials))
-            timeline.record(ctx, case, "clock_paused", detail={"materials": materials})
+            timeline.record(ctx, case.id, "clock_paused", detail={"materials": materials})
         elif decision == "refuse":
             reasons = listed(data.get("reasons")) or [str(data.get("refusal_reason") or "不符合受理条件")]
             notices.issue_notice(ctx, case, "refusal", {**_notice_body(case), "reasons": reasons})
@@ -74,7 +73,7 @@ def on_user_task_completed(ctx, case: Case, form_key: str | None, data: dict) ->
         if case.promise_working_days:
             case.deadline, case.deadline_fallback = deadline_after(
                 ctx.calendar, case.submitted_at, case.promise_working_days, case.paused_working_days)
-        timeline.record(ctx, case, "clock_resumed", detail={"paused_working_days": paused})
+        timeline.record(ctx, case.id, "clock_resumed", detail={"paused_working_days": paused})
 
 
 def listed(value) -> list[str]:
@@ -106,6 +105,15 @@ def get_case(ctx, case_id: str, for_update=False) -> Case:
     return case
 
 
+def case_of_task(ctx, task_id: str) -> Case:
+    """The task's case, its row locked (PostgreSQL) in one statement: every step locks the case first."""
+    case = ctx.session.scalars(select(Case).where(
+        Case.id == select(Task.case_id).where(Task.id == task_id).scalar_subquery()).with_for_update()).first()
+    if case is None:
+        raise NotFound("任务不存在", field="task_id")
+    return case
+
+
 def evaluate(ctx, case_id: str, score: int, comment: str, by: str) -> Evaluation:
     case = get_case(ctx, case_id, for_update=True)
     if case.status != CaseStatus.COMPLETED.value:
@@ -114,7 +122,7 @@ def evaluate(ctx, case_id: str, score: int, comment: str, by: str) -> Evaluation
         raise InvalidTransition("该办件已评价，不能重复评价", field="case")
     evaluation = Evaluation(case_id=case_id, score=score, comment=comment or "", at=ctx.now(), by=by)
     ctx.session.add(evaluation)
-    timeline.record(ctx, case, "evaluated", actor=by, detail={"score": score})
+    timeline.record(ctx, case.id, "evaluated", actor=by, detail={"score": score})
     timeline.audit(ctx, by, "case_evaluated", case.id, detail={"score": score})
     ctx.session.commit()
     return evaluation

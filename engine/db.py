@@ -5,7 +5,7 @@ from alembic import command
 from alembic.config import Config
 from sqlalchemy import create_engine, event
 from sqlalchemy.engine import Engine
-from sqlalchemy.orm import sessionmaker
+from sqlalchemy.orm import Session, sessionmaker
 
 MIGRATIONS = Path(__file__).parent / "migrations"
 
@@ -56,11 +56,41 @@ def upgrade(url: str, revision: str = "head") -> None:
     command.upgrade(alembic_config(url), revision)
 
 
-def insert_once(session, model, **values) -> bool:
-    """INSERT … ON CONFLICT DO NOTHING: a unique key decides, no savepoint, no read first.
-    Returns whether this call inserted the row."""
-    if session.get_bind().dialect.name == "postgresql":
+PENDING_INSERTS = "engine.pending_inserts"
+
+
+def insert_later(session: Session, model, once: bool = False, **values) -> None:
+    """Queue a row; the transaction's rows of one table go in one statement just before it commits.
+
+    For append-only rows nothing in the step reads back (timeline, SMS outbox, e-licences): one
+    executemany instead of a round trip and an ORM flush each. ``once``: ``ON CONFLICT DO NOTHING``,
+    so a unique key decides (no savepoint, no read first). A rollback drops the queue with the rest.
+    """
+    key = (model.__table__, once, tuple(sorted(values)))
+    session.info.setdefault(PENDING_INSERTS, {}).setdefault(key, []).append(values)
+
+
+@event.listens_for(Session, "before_commit")
+def _insert_pending(session: Session) -> None:
+    pending = session.info.pop(PENDING_INSERTS, None)
+    if not pending:
+        return
+    session.flush()  # the rows' parents (a new case) first
+    dialect = session.get_bind().dialect.name
+    for (table, once, _keys), rows in pending.items():
+        statement = _dialect_insert(dialect)(table)
+        session.execute(statement.on_conflict_do_nothing() if once else statement, rows)
+
+
+@event.listens_for(Session, "after_transaction_end")
+def _drop_pending(session: Session, transaction) -> None:
+    if transaction.parent is None:  # the whole transaction ended: committed, rolled back or closed
+        session.info.pop(PENDING_INSERTS, None)
+
+
+def _dialect_insert(dialect: str):
+    if dialect == "postgresql":
         from sqlalchemy.dialects.postgresql import insert
     else:
         from sqlalchemy.dialects.sqlite import insert
-    return bool(session.execute(insert(model).values(**values).on_conflict_do_nothing()).rowcount)
+    return insert

@@ -113,13 +113,40 @@ def deploy_folder(session: Session, bpmn_root: Path, now, **kwargs) -> list[Defi
     return deployed
 
 
+@dataclass(frozen=True)
+class DeployedVersion:
+    """What a step needs of a definition version, held in memory: versions never change once deployed."""
+    id: str
+    key: str
+    version: int
+    name: str
+    region: str | None
+    properties: dict
+    activities: dict
+
+
 class SpecCache:
     """Parsed specs per definition version: immutable, so shared by every case and thread."""
 
     def __init__(self):
         self._specs: dict[str, tuple] = {}
         self._activities: dict[str, dict] = {}
+        self._versions: dict[str, DeployedVersion] = {}
         self._lock = threading.Lock()
+
+    def version(self, session: Session, definition_id: str) -> DeployedVersion:
+        """The version by id, read from the database once per process (no SELECT per step)."""
+        found = self._versions.get(definition_id)
+        if found is None:
+            row = session.get(Definition, definition_id)
+            if row is None:
+                raise NotFound(f"流程定义 {definition_id} 不存在", field="definition_id")
+            self.get(row)
+            found = DeployedVersion(row.id, row.key, row.version, row.name, row.region,
+                                    row.properties, self.activities(row))
+            with self._lock:
+                self._versions[definition_id] = found
+        return found
 
     def get(self, definition: Definition):
         specs = self._specs.get(definition.id)

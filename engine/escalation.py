@@ -130,7 +130,7 @@ def _write(session, clock, firing: Firing, task: Task | None = None, case: Case 
                                                   Escalation.level == row.level)):
         return None
     session.add(row)
-    timeline.record(_Ctx(session, clock), case, f"escalation_{firing.level.value}", actor="scheduler",
+    timeline.record(_Ctx(session, clock), case.id, f"escalation_{firing.level.value}", actor="scheduler",
                     task_id=task.id if task else None,
                     detail={"level": firing.level.value, "label": LEVEL_LABELS[firing.level],
                             "due_at": row.due_at.isoformat() if row.due_at else None,

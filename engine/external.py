@@ -3,11 +3,13 @@ from dataclasses import dataclass
 from datetime import timedelta
 
 from sqlalchemy import or_, select, update
+from sqlalchemy.orm.attributes import set_committed_value
 
 from engine import cases, runtime, timeline
-from engine.db import insert_once
+from engine.db import insert_later
 from engine.errors import Conflict, InvalidTransition, NotFound
-from engine.models import Case, Definition, ELicence, Incident, Task
+from engine.definitions import spec_cache
+from engine.models import Case, ELicence, Incident, Task
 from engine.states import TaskKind, TaskState
 
 
@@ -24,32 +26,44 @@ def fetch_and_lock(ctx, worker_id: str, topics: dict[str, int], max_tasks: int) 
     Each lock is a conditional update on the attempt counter, so two workers (or processes) that
     read the same row cannot both win it, with or without ``SKIP LOCKED``.
     """
-    now, locked = ctx.now(), []
+    now = ctx.now()
     query = (select(Task).where(
         Task.kind == TaskKind.SERVICE.value, Task.topic.in_(list(topics)),
         or_(Task.state == TaskState.READY.value,
             (Task.state == TaskState.LOCKED.value) & (Task.lock_expires_at < now)),
         or_(Task.retry_at.is_(None), Task.retry_at <= now))
-        .order_by(Task.created_at).limit(max_tasks).with_for_update(skip_locked=True))
+        .order_by(Task.created_at).limit(max_tasks).with_for_update(skip_locked=True)
+        .execution_options(populate_existing=True))
+    won = []
     for task in ctx.session.scalars(query).all():
         expires = now + timedelta(milliseconds=topics[task.topic])
-        won = ctx.session.execute(update(Task).where(
-            Task.id == task.id, Task.state == task.state, Task.attempts == task.attempts)
-            .values(state=TaskState.LOCKED.value, lock_owner=worker_id, lock_expires_at=expires,
-                    attempts=Task.attempts + 1).execution_options(synchronize_session=False)).rowcount
-        if won:
-            locked.append(task.id)
-    ctx.session.commit()
-    rows = [ctx.session.get(Task, task_id, populate_existing=True) for task_id in locked]
-    found = [LockedTask(t, ctx.session.get(Case, t.case_id), variables_for(ctx, t)) for t in rows]
+        values = {"state": TaskState.LOCKED.value, "lock_owner": worker_id, "lock_expires_at": expires,
+                  "attempts": task.attempts + 1}
+        if ctx.session.execute(update(Task).where(
+                Task.id == task.id, Task.state == task.state, Task.attempts == task.attempts)
+                .values(**values).execution_options(synchronize_session=False)).rowcount:
+            for name, value in values.items():  # what the UPDATE wrote, without reading the row again
+                set_committed_value(task, name, value)
+            won.append(task)
+    found = _with_variables(ctx, won)
     ctx.session.commit()
     return found
 
 
-def variables_for(ctx, task: Task) -> dict:
-    """What a department receives: the case's facts, chosen items and the e-licences issued so far."""
-    case = ctx.session.get(Case, task.case_id)
-    licences = ctx.session.scalars(select(ELicence).where(ELicence.case_id == case.id)).all()
+def _with_variables(ctx, tasks: list[Task]) -> list[LockedTask]:
+    """The locked tasks with what each department receives, read in two queries whatever their number."""
+    if not tasks:
+        return []
+    case_ids = {t.case_id for t in tasks}
+    by_id = {c.id: c for c in ctx.session.scalars(select(Case).where(Case.id.in_(case_ids)))}
+    licences: dict[str, list[ELicence]] = {}
+    for lic in ctx.session.scalars(select(ELicence).where(ELicence.case_id.in_(case_ids))):
+        licences.setdefault(lic.case_id, []).append(lic)
+    return [LockedTask(t, by_id[t.case_id], _variables(t, by_id[t.case_id], licences.get(t.case_id, [])))
+            for t in tasks]
+
+
+def _variables(task: Task, case: Case, licences) -> dict:
     return {"caseId": case.id, "region": case.region, "item": task.item, "items": case.items,
             **case.facts, **_registry_keys(case.form or {}),
             "elicences": {lic.kind: {"number": lic.number, **lic.data} for lic in licences}}
@@ -63,26 +77,25 @@ def _registry_keys(form: dict) -> dict:
 
 
 def _locked_by(ctx, task_id: str, worker_id: str) -> Task:
-    task = ctx.session.get(Task, task_id)
+    task = ctx.session.get(Task, task_id, populate_existing=True)  # fresh: the lock may have passed on
     if task is None or task.kind != TaskKind.SERVICE.value:
         raise NotFound("外部任务不存在", field="id")
-    ctx.session.refresh(task)
     if task.state != TaskState.LOCKED.value or task.lock_owner != worker_id:
         raise Conflict(f"外部任务 {task_id} 未被工作者 {worker_id} 锁定（锁已失效或被他人获取）", field="workerId")
     return task
 
 
 def complete(ctx, task_id: str, worker_id: str, variables: dict) -> Task:
-    task = ctx.session.get(Task, task_id)
-    if task is None:
-        raise NotFound("外部任务不存在", field="id")
-    case = cases.get_case(ctx, task.case_id, for_update=True)
+    try:
+        case = cases.case_of_task(ctx, task_id)
+    except NotFound:
+        raise NotFound("外部任务不存在", field="id") from None
     task = _locked_by(ctx, task_id, worker_id)
     variables = dict(variables or {})
     licence = variables.pop("elicence", None)
     if licence:
         _store_licence(ctx, case, task, licence)
-    definition = ctx.session.get(Definition, task.definition_id)
+    definition = spec_cache.version(ctx.session, task.definition_id)
     task.state, task.completed_at, task.completed_by = TaskState.COMPLETED.value, ctx.now(), worker_id
     task.lock_owner, task.lock_expires_at = None, None
 
@@ -97,10 +110,11 @@ def complete(ctx, task_id: str, worker_id: str, variables: dict) -> Task:
 
 def _store_licence(ctx, case: Case, task: Task, licence: dict) -> None:
     # a certificate, once issued, is not changed: the unique (case, kind) keeps the first
-    insert_once(ctx.session, ELicence, case_id=case.id, kind=licence.get("kind") or task.item or task.topic,
-                number=str(licence.get("number")), issued_at=ctx.now(), task_id=task.id,
-                issued_by=(task.candidate_groups or [task.lane or ""])[0] or task.topic,
-                data={k: v for k, v in licence.items() if k not in ("kind", "number")})
+    insert_later(ctx.session, ELicence, once=True, case_id=case.id,
+                 kind=licence.get("kind") or task.item or task.topic, number=str(licence.get("number")),
+                 issued_at=ctx.now(), task_id=task.id,
+                 issued_by=(task.candidate_groups or [task.lane or ""])[0] or task.topic,
+                 data={k: v for k, v in licence.items() if k not in ("kind", "number")})
 
 
 def handle_failure(ctx, task_id: str, worker_id: str, message: str, details: str | None,
@@ -122,7 +136,7 @@ def handle_failure(ctx, task_id: str, worker_id: str, message: str, details: str
         task.state = TaskState.INCIDENT.value
         ctx.session.add(Incident(task_id=task.id, case_id=task.case_id, region=task.region, topic=task.topic,
                                  error=message or "", attempts=task.attempts, created_at=now))
-        timeline.record(ctx, ctx.session.get(Case, task.case_id), "incident", worker_id, task.id,
+        timeline.record(ctx, task.case_id, "incident", worker_id, task.id,
                         {"error": message, "attempts": task.attempts})
     else:
         task.state = TaskState.READY.value
@@ -191,7 +205,7 @@ def retry_incident(ctx, incident_id: int, retries: int = 1) -> Incident:
         raise InvalidTransition("该事件已处理", field="id")
     task.state, task.retries, task.retry_at = TaskState.READY.value, retries, None
     incident.resolved_at = ctx.now()
-    timeline.record(ctx, ctx.session.get(Case, task.case_id), "incident_retried", task_id=task.id,
+    timeline.record(ctx, task.case_id, "incident_retried", task_id=task.id,
                     detail={"incident": incident.id, "retries": retries})
     ctx.session.commit()
     return incident
@@ -208,7 +222,7 @@ def bpmn_error(ctx, task_id: str, worker_id: str, error_code: str, message: str 
         raise NotFound("外部任务不存在", field="id")
     case = cases.get_case(ctx, task.case_id, for_update=True)
     task = _locked_by(ctx, task_id, worker_id)
-    definition = ctx.session.get(Definition, task.definition_id)
+    definition = spec_cache.version(ctx.session, task.definition_id)
     task.state, task.completed_at, task.completed_by = TaskState.CANCELLED.value, ctx.now(), worker_id
     task.error_message, task.lock_owner, task.lock_expires_at = f"BPMN 错误 {error_code}：{message}", None, None
 

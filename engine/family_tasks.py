@@ -8,7 +8,8 @@ from sqlalchemy import select
 from engine import cases
 from engine.actors import Actor, require
 from engine.errors import Forbidden, InvalidTransition, NotFound
-from engine.models import Definition, Task
+from engine.definitions import spec_cache
+from engine.models import Task
 from engine.states import OPEN_TASK_STATES, Role, TaskKind, TaskState
 from engine.tasks import check_form, finish
 
@@ -42,7 +43,7 @@ def complete(ctx, actor: Actor, case_id: str, task_id: str, data: dict) -> Task:
         raise InvalidTransition("补正请通过 /cases/{id}/supplement 提交", field="task_id")
     if task.state != TaskState.READY.value:
         raise InvalidTransition("该任务已办理", field="task_id")
-    definition = ctx.session.get(Definition, task.definition_id)
+    definition = spec_cache.version(ctx.session, task.definition_id)
     check_form(definition.activities.get(task.bpmn_id, {}), data)
     return finish(ctx, actor.username, task, case, definition, data,
                   Task.state == TaskState.READY.value)

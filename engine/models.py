@@ -67,7 +67,7 @@ class Case(Base):
     items: Mapped[list] = mapped_column(JSON, default=list)
     form: Mapped[dict] = mapped_column(JSON, default=dict)
     facts: Mapped[dict] = mapped_column(JSON, default=dict)
-    state: Mapped[str] = mapped_column(Text, default="")
+    state: Mapped[str] = mapped_column(Text, default="", deferred=True)  # read only when not in memory
     row_version: Mapped[int] = mapped_column(Integer, default=1)
     applicant_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"), nullable=True, index=True)
     institution: Mapped[str | None] = mapped_column(String(120), nullable=True)

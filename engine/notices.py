@@ -4,7 +4,7 @@ Notices are stored as content; ``forms.notices`` renders them to HTML and PDF on
 Each SMS has a dedupe key, so the same event never queues a second message.
 """
 from sqlalchemy import func, select
-from engine.db import insert_once
+from engine.db import insert_later
 
 from engine import timeline
 from engine.models import Case, CaseItem, Notice, OutboxMessage
@@ -54,7 +54,7 @@ def notice_document(notice: Notice, region_name: str = "") -> dict:
 
 def queue_sms(ctx, case: Case, template: str, dedupe: str, **params) -> None:
     """Queue once: a second call for the same ``dedupe`` key is ignored (the unique key backs it)."""
-    insert_once(ctx.session, OutboxMessage, case_id=case.id, dedupe_key=f"{case.id}:{template}:{dedupe}",
+    insert_later(ctx.session, OutboxMessage, once=True, case_id=case.id, dedupe_key=f"{case.id}:{template}:{dedupe}",
                 template=template, phone=case.phone, created_at=ctx.now(), attempts=0,
                 text=SMS_TEMPLATES[template].format(case=case.id[:8], **params))
 
@@ -102,7 +102,7 @@ def record_tracking(ctx, case: Case, item: CaseItem, tracking: str, actor: str |
     item.delivery = {**(item.delivery or {}), "method": "post", "tracking_number": tracking}
     queue_sms(ctx, case, "posted", f"{item.item}:{tracking}", item=ITEM_NAMES.get(item.item, item.item),
               tracking=tracking)
-    timeline.record(ctx, case, "result_posted", actor, detail={"item": item.item, "tracking_number": tracking})
+    timeline.record(ctx, case.id, "result_posted", actor, detail={"item": item.item, "tracking_number": tracking})
 
 
 def _task_value(workflow, task_id: str, name: str):

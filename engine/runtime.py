@@ -20,7 +20,8 @@ from engine.errors import ProcessFailure
 from engine.models import Case, CaseItem, Definition, Incident, Task, TaskCandidate
 from engine.sla import deadline_after
 from engine.states import CaseStatus, ItemStatus, OPEN_TASK_STATES, TaskKind, TaskState
-from engine.transaction import commit_step
+from engine.transaction import commit_step, no_lost_update
+from engine.workflow_cache import workflow_cache
 
 state_serializer = StateSerializer()
 script_engine = RestrictedScriptEngine()
@@ -111,7 +112,7 @@ def run_step(ctx, case: Case, definition: Definition, task: Task, act, actor: st
     A diagram that fails at run time leaves the case ``failed`` with an incident, never half-saved.
     """
     try:
-        workflow = load_workflow(case, definition)
+        workflow = workflow_cache.take(case.id, case.row_version) or load_workflow(case, definition)
         guard(act, workflow, find_spiff_task(workflow, task.id))
         advance(workflow)
         if before_save is not None:
@@ -122,11 +123,22 @@ def run_step(ctx, case: Case, definition: Definition, task: Task, act, actor: st
         fail_case(ctx, case.id, task.id, exc.message)
         raise
     changes.closed.append(task)
-    timeline.record(ctx, case, event, actor, task.id, detail or {})
+    timeline.record(ctx, case.id, event, actor, task.id, detail or {})
     # candidate rows index open work only: finished tasks would swell every clerk's inbox query
-    ctx.session.execute(delete(TaskCandidate).where(TaskCandidate.task_id.in_([t.id for t in changes.closed])))
-    commit_step(ctx, changes)
+    offered = [t.id for t in changes.closed if t.candidate_groups]
+    if offered:
+        ctx.session.execute(delete(TaskCandidate).where(TaskCandidate.task_id.in_(offered)))
+    commit_and_keep(ctx, case, workflow, changes)
     return changes
+
+
+def commit_and_keep(ctx, case: Case, workflow, changes: StepChanges) -> None:
+    """Commit the step; then keep its workflow in memory for the case's next step."""
+    with no_lost_update(ctx):
+        ctx.session.flush()  # the case row's final version for this step (one step may flush it twice)
+    version = case.row_version
+    commit_step(ctx, changes)
+    workflow_cache.put(case.id, version, workflow)
 
 
 def fail_case(ctx, case_id: str, task_id: str, message: str) -> None:
@@ -135,7 +147,7 @@ def fail_case(ctx, case_id: str, task_id: str, message: str) -> None:
     case.status, case.incident = CaseStatus.FAILED.value, message
     ctx.session.add(Incident(task_id=task_id or "", case_id=case.id, region=case.region, error=message,
                              created_at=ctx.now()))
-    timeline.record(ctx, case, "case_failed", detail={"error": message})
+    timeline.record(ctx, case.id, "case_failed", detail={"error": message})
     ctx.session.commit()
 
 
@@ -205,7 +217,7 @@ def _new_task_row(ctx, case: Case, definition: Definition, activities: dict, spi
         properties=props)
     ctx.session.add(row)
     ctx.session.add_all(TaskCandidate(task_id=row.id, group=g) for g in groups)
-    timeline.record(ctx, case, "task_opened", task_id=row.id, detail={"name": row.name, "bpmn_id": row.bpmn_id})
+    timeline.record(ctx, case.id, "task_opened", task_id=row.id, detail={"name": row.name, "bpmn_id": row.bpmn_id})
     return row
 
 
@@ -231,7 +243,7 @@ def _apply_milestones(ctx, case, reached, changes) -> None:
         reason_var = act["properties"].get("reasonVariable")
         item.reason = str(task.data.get(reason_var)) if reason_var and task.data.get(reason_var) else None
         changes.items_done.append(item.item)
-        timeline.record(ctx, case, f"item_{item.status}", detail={"item": item.item, "reason": item.reason})
+        timeline.record(ctx, case.id, f"item_{item.status}", detail={"item": item.item, "reason": item.reason})
 
 
 def _finish_case(ctx, case, reached) -> None:
@@ -244,7 +256,7 @@ def _finish_case(ctx, case, reached) -> None:
     case.status, case.completed_at = outcome.value, ctx.now()
     case.outcome_reason = _reason_text(reason)
     case.paused_at = None
-    timeline.record(ctx, case, f"case_{outcome.value}", detail={"reason": case.outcome_reason})
+    timeline.record(ctx, case.id, f"case_{outcome.value}", detail={"reason": case.outcome_reason})
 
 
 def _reason_text(reason) -> str | None:

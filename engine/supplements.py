@@ -3,7 +3,8 @@ from sqlalchemy import select
 
 from engine import cases, runtime, timeline
 from engine.errors import InvalidTransition
-from engine.models import Definition, Task
+from engine.definitions import spec_cache
+from engine.models import Task
 from engine.states import OPEN_TASK_STATES, TaskState
 
 
@@ -24,7 +25,7 @@ def supply(ctx, actor, case_id: str, form: dict, facts: dict, materials: list[st
         Task.case_id == case.id, Task.form_key == "supplement", Task.state.in_(OPEN_TASK_STATES))).first()
     if task is None:
         raise InvalidTransition("该办件当前无需补正", field="case")
-    definition = ctx.session.get(Definition, case.definition_id)
+    definition = spec_cache.version(ctx.session, case.definition_id)
     case.form, case.facts = form, {**case.facts, **facts}
     task.state, task.completed_at, task.completed_by = TaskState.COMPLETED.value, ctx.now(), actor.username
 

@@ -4,19 +4,20 @@ from sqlalchemy import update
 from engine import cases, runtime, timeline
 from engine.actors import Actor, may_work_task, require
 from engine.errors import Conflict, Invalid, InvalidTransition, NotFound, Problem
-from engine.models import Definition, Task
+from engine.definitions import DeployedVersion, spec_cache
+from engine.models import Task
 from engine.states import Role, TaskKind, TaskState
 
 
-def get_task(ctx, task_id: str) -> Task:
-    task = ctx.session.get(Task, task_id)
+def get_task(ctx, task_id: str, fresh: bool = False) -> Task:
+    task = ctx.session.get(Task, task_id, populate_existing=fresh)
     if task is None:
         raise NotFound("任务不存在", field="task_id")
     return task
 
 
-def _user_task(ctx, actor: Actor, task_id: str) -> Task:
-    task = get_task(ctx, task_id)
+def _user_task(ctx, actor: Actor, task_id: str, fresh: bool = False) -> Task:
+    task = get_task(ctx, task_id, fresh)
     if task.kind != TaskKind.USER.value:
         raise InvalidTransition("服务任务由部门系统处理", field="task_id")
     require(actor.is_admin or may_work_task(actor, task), "该任务不属于您的部门或地区")
@@ -29,7 +30,7 @@ def _transition(ctx, actor: Actor, task: Task, guard, values: dict, event: str, 
     if not won:
         ctx.session.rollback()
         raise Conflict(refused, field="task_id")
-    timeline.record(ctx, cases.get_case(ctx, task.case_id), event, actor.username, task.id)
+    timeline.record(ctx, task.case_id, event, actor.username, task.id)
     timeline.audit(ctx, actor.username, event, task.case_id, task.id)
     ctx.session.commit()
     return get_task(ctx, task.id)
@@ -51,12 +52,11 @@ def unclaim(ctx, actor: Actor, task_id: str) -> Task:
 
 
 def complete(ctx, actor: Actor, task_id: str, data: dict) -> Task:
-    task = _user_task(ctx, actor, task_id)
-    case = cases.get_case(ctx, task.case_id, for_update=True)
-    ctx.session.refresh(task)
+    case = cases.case_of_task(ctx, task_id)  # lock the case first, then read the task as it is now
+    task = _user_task(ctx, actor, task_id, fresh=True)
     if task.state != TaskState.CLAIMED.value or task.assignee != actor.username:
         raise Conflict("任务须由认领人完成（或已被完成）", field="task_id")
-    definition = ctx.session.get(Definition, task.definition_id)
+    definition = spec_cache.version(ctx.session, task.definition_id)
     if task.delegation != "pending":  # the owner completes with what the delegate resolved
         data = {**task.properties.get("resolved_data", {}), **data}
     check_form(definition.activities.get(task.bpmn_id, {}), data, task.form_key)
@@ -66,16 +66,17 @@ def complete(ctx, actor: Actor, task_id: str, data: dict) -> Task:
                   Task.state == TaskState.CLAIMED.value, Task.assignee == actor.username)
 
 
-def finish(ctx, username: str, task: Task, case, definition: Definition, data: dict, *still_open) -> Task:
+def finish(ctx, username: str, task: Task, case, definition: DeployedVersion, data: dict, *still_open) -> Task:
     """Close the row (only while ``still_open`` holds: one completion wins), run the BPMN task, commit."""
     won = ctx.session.execute(update(Task).where(Task.id == task.id, *still_open).values(
         state=TaskState.COMPLETED.value, completed_at=ctx.now(), completed_by=username)).rowcount
     if not won:
         ctx.session.rollback()
         raise Conflict("任务已被完成", field="task_id")
-    # the won UPDATE holds the write lock (SQLite) or the case row is locked (PostgreSQL): read the
-    # case again so the workflow is the latest committed one, not what was read before the lock
-    ctx.session.refresh(case)
+    if ctx.session.get_bind().dialect.name != "postgresql":
+        # SQLite took its write lock with the won UPDATE only: read the case again so the workflow is
+        # the latest committed one (PostgreSQL locked the row when it read it)
+        ctx.session.refresh(case)
 
     def act(_workflow, spiff_task):
         spiff_task.data.update(data)
@@ -136,7 +137,7 @@ def delegate(ctx, actor: Actor, task_id: str, to_username: str, delegate_actor: 
     if delegate_actor is None or not may_work_task(delegate_actor, task):
         raise Invalid("委托对象须为同一部门的办事员", [Problem("user", "invalid_delegate", "委托对象须为同一部门的办事员")])
     task.owner, task.assignee, task.delegation = actor.username, to_username, "pending"
-    timeline.record(ctx, cases.get_case(ctx, task.case_id), "task_delegated", actor.username, task_id,
+    timeline.record(ctx, task.case_id, "task_delegated", actor.username, task_id,
                     {"to": to_username})
     timeline.audit(ctx, actor.username, "task_delegated", task.case_id, task_id, {"to": to_username})
     ctx.session.commit()
@@ -147,7 +148,7 @@ def _resolve_delegation(ctx, actor, task, case, data) -> Task:
     """The delegate's completion resolves the task back to its owner, as in Camunda."""
     task.properties = {**task.properties, "resolved_data": data}
     task.assignee, task.delegation = task.owner, "resolved"
-    timeline.record(ctx, case, "task_resolved", actor.username, task.id, {"owner": task.owner})
+    timeline.record(ctx, case.id, "task_resolved", actor.username, task.id, {"owner": task.owner})
     timeline.audit(ctx, actor.username, "task_resolved", case.id, task.id, {"owner": task.owner})
     ctx.session.commit()
     return task
@@ -161,7 +162,7 @@ def assign(ctx, actor: Actor, task_id: str, username: str, assignee_actor: Actor
     if assignee_actor is None or not may_work_task(assignee_actor, task):
         raise Invalid("被指派人须为该任务部门的办事员", [Problem("user", "invalid_assignee", "被指派人须为该任务部门的办事员")])
     task.assignee, task.state, task.claimed_at = username, TaskState.CLAIMED.value, ctx.now()
-    timeline.record(ctx, cases.get_case(ctx, task.case_id), "task_assigned", actor.username, task_id,
+    timeline.record(ctx, task.case_id, "task_assigned", actor.username, task_id,
                     {"to": username})
     timeline.audit(ctx, actor.username, "task_assigned", task.case_id, task_id, {"to": username})
     ctx.session.commit()

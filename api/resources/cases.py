@@ -160,7 +160,7 @@ def choose_delivery(body, case_id):
         raise Invalid("自取须选择领取地点", [Problem("place", "required", "选择自取时须填写领取地点")])
     ctx = engine_context()
     item.delivery = {k: body.get(k) for k in ("method", "place", "address") if body.get(k)}
-    timeline.record(ctx, case, "delivery_chosen", current_actor().username,
+    timeline.record(ctx, case.id, "delivery_chosen", current_actor().username,
                     detail={"item": item.item, "method": body["method"]})
     if body["method"] == "pickup" and item.status == ItemStatus.DONE.value:
         notices.queue_sms(ctx, case, "ready_for_pickup", item.item,

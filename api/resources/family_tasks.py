@@ -7,14 +7,14 @@ from api.resources.cases import readable_case
 from api.schemas import TaskComplete
 from api.services import engine_context
 from engine import family_tasks
-from engine.models import Definition
+from engine.definitions import spec_cache
 from engine.states import Role
 
 blp = Blueprint("family_tasks", __name__, url_prefix="/api/v1/cases", description="申请人待办（扫码付邮费、上传户口页）")
 
 
 def _task_out(task) -> dict:
-    definition = db.session.get(Definition, task.definition_id)
+    definition = spec_cache.version(db.session, task.definition_id)
     activity = definition.activities.get(task.bpmn_id, {})
     return {"id": task.id, "case_id": task.case_id, "name": task.name, "bpmn_id": task.bpmn_id,
             "form_key": task.form_key, "item": task.item, "state": task.state, "due_at": task.due_at,

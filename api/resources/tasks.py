@@ -11,7 +11,8 @@ from engine import tasks as engine_tasks
 from engine import timeline
 from engine.actors import may_work_task
 from engine.errors import NotFound
-from engine.models import Case, Definition, ELicence, Task, TaskCandidate, User
+from engine.definitions import spec_cache
+from engine.models import Case, ELicence, Task, TaskCandidate, User
 from engine.states import OPEN_TASK_STATES, Role
 
 blp = Blueprint("tasks", __name__, url_prefix="/api/v1/tasks", description="办事员任务")
@@ -100,7 +101,7 @@ def get_task(task_id):
     actor, task = current_actor(), _visible_task(task_id)
     ctx = engine_context()
     case = db.session.get(Case, task.case_id)
-    definition = db.session.get(Definition, task.definition_id)
+    definition = spec_cache.version(db.session, task.definition_id)
     activity = definition.activities.get(task.bpmn_id, {})
     licences = db.session.scalars(select(ELicence).where(ELicence.case_id == case.id)).all()
     full = actor.role == Role.CLERK or actor.is_admin

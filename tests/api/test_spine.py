@@ -1,5 +1,6 @@
 """A Qinbei case end to end through the HTTP API, with an app restart half way."""
 from api.cli import initialise
+from engine.workflow_cache import workflow_cache
 from tests.api.helpers import User, open_user_tasks, sample_form, work_user_task, worker_for
 
 REGION = "gx-qinzhou-qinbei"
@@ -27,6 +28,7 @@ def test_qinbei_case_runs_to_completion_across_a_restart(app, make_app):
     work_user_task(_lane_clerk(client, review), review["id"], {"decision": "accept"})
 
     # restart: a new app object on the same database; the worker of the new app continues
+    workflow_cache.clear()  # a restarted process remembers nothing: every workflow comes from the database
     app2 = make_app()
     initialise(app2)
     client2 = app2.test_client()

@@ -1,0 +1,45 @@
+"""The workflow each case's last step saved, kept in memory so the next step need not parse it again.
+
+An entry is valid only for the case row version it was saved as: a step elsewhere (another process,
+a failed commit) moves the version on and the entry is ignored. A step *takes* its entry out, so two
+threads never share one workflow object; it puts it back only after its commit succeeded.
+"""
+import threading
+from collections import OrderedDict
+
+DEFAULT_SIZE = 128  # workflows per process; a Qinbei case is a few hundred KB in memory
+
+
+class WorkflowCache:
+    def __init__(self, size: int = DEFAULT_SIZE):
+        self.size = size
+        self._entries: OrderedDict[str, tuple[int, object]] = OrderedDict()
+        self._lock = threading.Lock()
+        self.hits = self.misses = 0
+
+    def take(self, case_id: str, row_version: int):
+        """The workflow saved as ``row_version`` of the case, removed from the cache; else ``None``."""
+        with self._lock:
+            entry = self._entries.pop(case_id, None)
+            found = entry[1] if entry is not None and entry[0] == row_version else None
+            if found is None:
+                self.misses += 1
+            else:
+                self.hits += 1
+            return found
+
+    def put(self, case_id: str, row_version: int, workflow) -> None:
+        if self.size <= 0:
+            return
+        with self._lock:
+            self._entries[case_id] = (row_version, workflow)
+            self._entries.move_to_end(case_id)
+            while len(self._entries) > self.size:
+                self._entries.popitem(last=False)
+
+    def clear(self) -> None:
+        with self._lock:
+            self._entries.clear()
+
+
+workflow_cache = WorkflowCache()

@@ -1,0 +1,60 @@
+"""The in-memory workflow of a case's last step is reused only while it is the saved version."""
+from sqlalchemy import select
+
+from engine import runtime
+from engine.models import Case, Task
+from engine.states import TaskKind
+from engine.workflow_cache import WorkflowCache
+from tests.engine.helpers import complete_service_task, engine_context, open_tasks, start_accepted_case
+
+
+def _service_tasks(ctx, case_id):
+    return [t for t in open_tasks(ctx, case_id) if t.kind == TaskKind.SERVICE.value]
+
+
+def test_a_step_reuses_the_workflow_its_own_last_step_saved(clean_db, clock, monkeypatch):
+    cache = WorkflowCache()
+    monkeypatch.setattr(runtime, "workflow_cache", cache)
+    ctx = engine_context(clean_db, clock)
+    case = start_accepted_case(ctx)
+    hits = cache.hits
+    complete_service_task(ctx, _service_tasks(ctx, case.id)[0])
+    assert cache.hits == hits + 1  # no parse of the stored JSON for this step
+
+
+def test_a_step_taken_elsewhere_makes_the_kept_workflow_stale_and_it_is_not_used(clean_db, clock, monkeypatch):
+    here, elsewhere = WorkflowCache(), WorkflowCache()
+    monkeypatch.setattr(runtime, "workflow_cache", here)
+    ctx = engine_context(clean_db, clock)
+    case = start_accepted_case(ctx)
+    first, *_ = _service_tasks(ctx, case.id)
+    version_here = ctx.session.get(Case, case.id).row_version
+
+    # another process (its own cache) takes the next step: the stored case moves on
+    monkeypatch.setattr(runtime, "workflow_cache", elsewhere)
+    other = engine_context(clean_db, clock)
+    complete_service_task(other, other.session.get(Task, first.id))
+    other.session.close()
+
+    # back here, the kept workflow is one version behind: it must be ignored, the stored one loaded
+    monkeypatch.setattr(runtime, "workflow_cache", here)
+    ctx.session.expire_all()
+    assert ctx.session.get(Case, case.id).row_version > version_here
+    misses = here.misses
+    second = _service_tasks(ctx, case.id)[0]
+    assert second.id != first.id
+    complete_service_task(ctx, second)
+    assert here.misses == misses + 1
+    done = ctx.session.scalar(select(Task.state).where(Task.id == first.id))
+    assert done == "completed"  # the other process's step is not undone by a stale workflow
+    state = runtime.load_workflow(ctx.session.get(Case, case.id), runtime.spec_cache.version(ctx.session, case.definition_id))
+    assert first.id not in runtime.waiting_tasks(state) and second.id not in runtime.waiting_tasks(state)
+
+
+def test_the_cache_keeps_at_most_its_size_and_forgets_the_oldest():
+    cache = WorkflowCache(size=2)
+    for n in range(3):
+        cache.put(f"case-{n}", 1, object())
+    assert cache.take("case-0", 1) is None
+    assert cache.take("case-2", 1) is not None
+    assert cache.take("case-2", 1) is None  # taken: one step at a time uses a workflow object
