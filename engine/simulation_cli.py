@@ -55,7 +55,8 @@ def run(args) -> int:
     print_table(result.rows)
     write_csv(result.rows, out / "forecast.csv")
     write_chart(result.rows, out / "forecast.png")
-    print(f"\n{result.started} 件办件，{config.days} 个虚拟日，用时 {elapsed:.1f} 秒；"
+    print(f"\n{result.started} 件办件，{config.days} 个虚拟日，用时 {elapsed:.1f} 秒"
+          f"（{result.steps} 步，每秒 {result.steps / max(elapsed, 1e-9):.0f} 步）；"
           f"督办/预警合计：{dict(sorted(totals(result.rows).items()))}")
     print(f"数据库：{result.database_url}\n表格：{out / 'forecast.csv'}\n图表：{out / 'forecast.png'}")
     return 0
