@@ -1,5 +1,10 @@
-"""The simulation CLI: a small replay writes its table and PNG, and its counts match the rows it wrote."""
+"""The simulation CLI: a small replay writes its table and PNG, and its counts match the rows it wrote.
+
+It replays on the suite's database (SQLite, or PostgreSQL with TEST_DATABASE_URL), through the
+real entry point in a subprocess; a second test replays on the CLI's default temporary database.
+"""
 import csv
+import re
 import subprocess
 import sys
 from collections import Counter
@@ -9,29 +14,51 @@ import pytest
 
 from engine.simulation import escalation_counts
 
-pytestmark = pytest.mark.no_db   # its own temporary SQLite database
 ROOT = Path(__file__).resolve().parents[2]
 
 
-def test_simulation_cli_counts_match_escalation_rows(tmp_path):
-    url = f"sqlite:///{tmp_path / 'sim.db'}"
-    out = tmp_path / "out"
-    run = subprocess.run([sys.executable, "-m", "engine", "simulate", "--cases", "40", "--days", "30",
-                          "--capacity", "police=2,hrss=1", "--failure-rate", "0.05",
-                          "--database-url", url, "--out", str(out), "--quiet"],
+def simulate(*args: str) -> subprocess.CompletedProcess:
+    run = subprocess.run([sys.executable, "-m", "engine", "simulate", "--quiet", *args],
                          cwd=ROOT, capture_output=True, text=True, timeout=240)
     assert run.returncode == 0, run.stderr[-2000:]
-    assert "police" in run.stdout and "40 件办件" in run.stdout
-    png = (out / "forecast.png").read_bytes()
-    assert png[:8] == b"\x89PNG\r\n\x1a\n" and len(png) > 10_000
+    return run
+
+
+def read_rows(out: Path) -> list[dict]:
     with (out / "forecast.csv").open(encoding="utf-8") as handle:
-        rows = list(csv.DictReader(handle))
-    assert len({r["day"] for r in rows}) == 30
+        return list(csv.DictReader(handle))
+
+
+def fired_per_department(rows: list[dict]) -> Counter:
     fired = Counter()
     for row in rows:
         fired[row["department"]] += int(row["escalated"])
-    written = escalation_counts(url)
-    assert +fired == +written and sum(written.values()) > 0
+    return fired
+
+
+def test_simulation_cli_counts_match_escalation_rows(clean_db, tmp_path):
+    out = tmp_path / "out"
+    run = simulate("--cases", "40", "--days", "30", "--capacity", "police=2,hrss=1", "--failure-rate", "0.05",
+                   "--database-url", clean_db, "--out", str(out))
+    assert "police" in run.stdout and "40 件办件" in run.stdout
+    png = (out / "forecast.png").read_bytes()
+    assert png[:8] == b"\x89PNG\r\n\x1a\n" and len(png) > 10_000
+    rows = read_rows(out)
+    assert len({r["day"] for r in rows}) == 30
+    written = escalation_counts(clean_db)
+    assert +fired_per_department(rows) == +written and sum(written.values()) > 0
     assert written["police"] > 0    # two hukou registrations a day cannot keep up with 40 cases
     last_police = [r for r in rows if r["department"] == "police"][-1]
     assert int(last_police["open"]) > 0 and int(last_police["overdue"]) > 0
+
+
+@pytest.mark.no_db   # its own temporary database
+def test_default_database_is_kept_for_inspection(tmp_path):
+    """Without --database-url the replay makes its own SQLite file, left for inspection: it holds the rows counted."""
+    out = tmp_path / "out"
+    run = simulate("--cases", "12", "--days", "12", "--capacity", "police=1", "--out", str(out))
+    url = re.search(r"数据库：(\S+)", run.stdout).group(1)
+    assert url.startswith("sqlite:///") and Path(url.removeprefix("sqlite:///")).is_file()
+    written = escalation_counts(url)
+    assert +fired_per_department(read_rows(out)) == +written and written["police"] > 0
+    assert re.search(r"（\d+ 步，每秒 \d+ 步）", run.stdout)
