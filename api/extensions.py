@@ -10,5 +10,7 @@ class NewbornApi(Api):
     ERROR_SCHEMA = Errors  # document errors as they are sent, so clients and fuzzers can trust it
 
 
-db = SQLAlchemy(metadata=Base.metadata)
+# objects keep what was committed: no reload of every row a response reads after its commit
+# (each request has its own session, so nothing outlives the request)
+db = SQLAlchemy(metadata=Base.metadata, session_options={"expire_on_commit": False})
 api = NewbornApi()

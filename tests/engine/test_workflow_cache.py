@@ -20,6 +20,7 @@ def test_a_step_reuses_the_workflow_its_own_last_step_saved(clean_db, clock, mon
     hits = cache.hits
     complete_service_task(ctx, _service_tasks(ctx, case.id)[0])
     assert cache.hits == hits + 1  # no parse of the stored JSON for this step
+    ctx.session.close()
 
 
 def test_a_step_taken_elsewhere_makes_the_kept_workflow_stale_and_it_is_not_used(clean_db, clock, monkeypatch):
@@ -49,6 +50,7 @@ def test_a_step_taken_elsewhere_makes_the_kept_workflow_stale_and_it_is_not_used
     assert done == "completed"  # the other process's step is not undone by a stale workflow
     state = runtime.load_workflow(ctx.session.get(Case, case.id), runtime.spec_cache.version(ctx.session, case.definition_id))
     assert first.id not in runtime.waiting_tasks(state) and second.id not in runtime.waiting_tasks(state)
+    ctx.session.close()
 
 
 def test_the_cache_keeps_at_most_its_size_and_forgets_the_oldest():

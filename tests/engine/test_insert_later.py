@@ -1,0 +1,52 @@
+"""Rows queued with ``insert_later`` go in with their transaction's commit, and only then."""
+import pytest
+from sqlalchemy import func, select
+
+from engine import timeline
+from engine.models import AuditEntry, CaseEvent, OutboxMessage
+from engine.db import insert_later
+from tests.engine.helpers import engine_context, start_accepted_case
+
+
+@pytest.fixture
+def ctx(clean_db, clock):
+    ctx = engine_context(clean_db, clock)
+    yield ctx
+    ctx.session.close()  # an idle transaction would hold locks the next test's cleanup waits for
+
+
+def _count(session, model, **where):
+    return session.scalar(select(func.count()).select_from(model).filter_by(**where))
+
+
+def test_queued_rows_are_written_by_the_commit_and_dropped_by_a_rollback(ctx):
+    case = start_accepted_case(ctx)
+    before = _count(ctx.session, CaseEvent, case_id=case.id)
+
+    timeline.record(ctx, case.id, "rolled_back_note")
+    timeline.audit(ctx, "tester", "rolled_back_read", case.id)
+    ctx.session.rollback()
+    ctx.session.commit()  # an empty transaction after the rollback must not carry the dropped rows
+    assert _count(ctx.session, CaseEvent, case_id=case.id, kind="rolled_back_note") == 0
+    assert _count(ctx.session, AuditEntry, action="rolled_back_read") == 0
+
+    timeline.record(ctx, case.id, "kept_note", detail={"n": 1})
+    timeline.record(ctx, case.id, "kept_note", detail={"n": 2})
+    assert _count(ctx.session, CaseEvent, case_id=case.id) == before  # not before the commit
+    ctx.session.commit()
+    assert _count(ctx.session, CaseEvent, case_id=case.id) == before + 2
+    details = ctx.session.scalars(select(CaseEvent.detail).where(CaseEvent.kind == "kept_note")).all()
+    assert sorted(d["n"] for d in details) == [1, 2]
+
+
+def test_once_rows_keep_the_first_of_a_unique_key_even_within_one_commit(ctx, clock):
+    case = start_accepted_case(ctx)
+    row = dict(case_id=case.id, dedupe_key=f"{case.id}:test:1", template="completed", phone="13800000000",
+               created_at=clock.now(), attempts=0)
+    insert_later(ctx.session, OutboxMessage, once=True, text="first", **row)
+    insert_later(ctx.session, OutboxMessage, once=True, text="second", **row)
+    ctx.session.commit()
+    insert_later(ctx.session, OutboxMessage, once=True, text="third", **row)
+    ctx.session.commit()
+    texts = ctx.session.scalars(select(OutboxMessage.text).where(OutboxMessage.dedupe_key == row["dedupe_key"])).all()
+    assert texts == ["first"]
