@@ -11,7 +11,7 @@ from uuid import UUID
 from SpiffWorkflow.bpmn import BpmnWorkflow
 from SpiffWorkflow.bpmn.serializer import BpmnWorkflowSerializer
 from SpiffWorkflow.bpmn.serializer.default.task_spec import BpmnTaskSpecConverter
-from SpiffWorkflow.bpmn.serializer.default.workflow import BpmnWorkflowConverter
+from SpiffWorkflow.bpmn.serializer.default.workflow import BpmnWorkflowConverter, WorkflowConverter
 from SpiffWorkflow.bpmn.specs.defaults import ServiceTask
 from SpiffWorkflow.camunda.serializer.config import CAMUNDA_CONFIG
 
@@ -21,9 +21,12 @@ _MIGRATIONS: dict = {}  # old version -> function(dict) upgrading in place
 
 class SpeclessWorkflowConverter(BpmnWorkflowConverter):
     def to_dict(self, workflow):
-        dct = super().to_dict(workflow)
+        # WorkflowConverter's part only: the stock BpmnWorkflowConverter would convert the whole spec
+        # on every save (half the cost of a save) for us to throw away
+        dct = WorkflowConverter.to_dict(self, workflow)
         dct["spec"] = workflow.spec.name
-        dct.pop("subprocess_specs", None)
+        dct["subprocesses"] = self.mapping_to_dict(workflow.subprocesses)
+        dct["bpmn_events"] = self.registry.convert(workflow.bpmn_events)
         return dct
 
     def from_dict(self, dct, spec=None, subprocess_specs=None):
