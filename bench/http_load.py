@@ -26,10 +26,10 @@ PORT = 8222
 BASE = f"http://127.0.0.1:{PORT}"
 
 
-def start_server(url: str, api_processes: int, background: bool = True) -> subprocess.Popen:
+def start_server(url: str, api_processes: int, background: bool = True, api_threads: int = 4) -> subprocess.Popen:
     """The production shape; without ``background`` only the API (no workers, no scheduler)."""
     env = {**os.environ, "DATABASE_URL": url, "SECRET_KEY": "bench-secret-key-0123456789", "SEED_DEMO": "1",
-           "PORT": str(PORT), "API_PROCESSES": str(api_processes), "API_THREADS": "4",
+           "PORT": str(PORT), "API_PROCESSES": str(api_processes), "API_THREADS": str(api_threads),
            "WORKER_PROCESSES": "2" if background else "0", "SCHEDULERS": "1" if background else "0",
            "LOGIN_MAX_FAILURES": "1000"}
     log = open("/tmp/bench-http-server.log", "a")
