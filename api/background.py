@@ -1,5 +1,6 @@
 """In-process helpers of the embedded default: workers (and, when configured, the scheduler)."""
 import atexit
+import json
 
 from api.extensions import db
 from engine.db import make_session_factory
@@ -8,12 +9,10 @@ from engine.db import make_session_factory
 def start(app) -> None:
     state = app.extensions["newborn"]
     if app.config.get("RUN_WORKERS"):
-        from workers.adapters import get_adapter
         from workers.inprocess import InProcessWorker
         with app.app_context():
             factory = make_session_factory(db.engine)
-        adapter = get_adapter(app.config["WORKER_ADAPTER"], latency_ms=app.config["SIMULATED_LATENCY_MS"],
-                              failure_rate=app.config["SIMULATED_FAILURE_RATE"])
+        adapter = department_adapter(app.config)
         worker = InProcessWorker(factory, adapter, state.clock, state.calendar)
         state.listeners.append(worker)
         state.background.append(worker)
@@ -27,6 +26,16 @@ def start(app) -> None:
         state.background.append(scheduler)
         scheduler.start()
     atexit.register(lambda: [part.stop() for part in state.background])
+
+
+def department_adapter(config):
+    """The departments the in-process workers call: simulated, or real ones over HTTP (DEPARTMENT_*)."""
+    from workers.adapters import configured_adapter
+    return configured_adapter(
+        config["WORKER_ADAPTER"], department_url=config.get("DEPARTMENT_URL"),
+        topic_urls=json.loads(config.get("DEPARTMENT_TOPIC_URLS") or "{}"),
+        timeout=float(config.get("DEPARTMENT_TIMEOUT_SECONDS", 10)), ca_file=config.get("DEPARTMENT_CA_FILE"),
+        latency_ms=config["SIMULATED_LATENCY_MS"], failure_rate=config["SIMULATED_FAILURE_RATE"])
 
 
 def _start_outbox(app, factory, state) -> None:

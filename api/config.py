@@ -37,6 +37,10 @@ class Config:
     WORKER_ADAPTER = os.environ.get("WORKER_ADAPTER", "simulated")
     SIMULATED_FAILURE_RATE = float(os.environ.get("SIMULATED_FAILURE_RATE", "0"))
     SIMULATED_LATENCY_MS = int(os.environ.get("SIMULATED_LATENCY_MS", "0"))
+    DEPARTMENT_URL = os.environ.get("DEPARTMENT_URL")  # WORKER_ADAPTER=http: the departments' gateway
+    DEPARTMENT_TOPIC_URLS = os.environ.get("DEPARTMENT_TOPIC_URLS", "{}")  # JSON {"topic": "url"}
+    DEPARTMENT_TIMEOUT_SECONDS = float(os.environ.get("DEPARTMENT_TIMEOUT_SECONDS", "10"))
+    DEPARTMENT_CA_FILE = os.environ.get("DEPARTMENT_CA_FILE")
     SMS_NOTIFIER = os.environ.get("SMS_NOTIFIER", "logging")  # logging | http
     SMS_GATEWAY_URL = os.environ.get("SMS_GATEWAY_URL")
     SMS_GATEWAY_TOKEN = os.environ.get("SMS_GATEWAY_TOKEN")

@@ -5,7 +5,7 @@ import logging
 import os
 import socket
 
-from workers.adapters import get_adapter
+from workers.adapters import configured_adapter
 from workers.client import EngineRestClient
 from workers.process import ExternalWorker, pause_from_env
 
@@ -33,10 +33,10 @@ def parse_args(argv=None):
 
 
 def build_adapter(args):
-    if args.adapter == "http":
-        return get_adapter("http", base_url=args.department_url, topic_urls=json.loads(args.topic_urls),
-                           timeout=args.timeout, verify=not args.insecure, ca_file=args.ca_file)
-    return get_adapter("simulated", latency_ms=args.latency_ms, failure_rate=args.failure_rate)
+    return configured_adapter(args.adapter, department_url=args.department_url,
+                              topic_urls=json.loads(args.topic_urls), timeout=args.timeout,
+                              verify=not args.insecure, ca_file=args.ca_file, latency_ms=args.latency_ms,
+                              failure_rate=args.failure_rate)
 
 
 def main(argv=None) -> None:
