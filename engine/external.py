@@ -2,8 +2,7 @@
 from dataclasses import dataclass
 from datetime import timedelta
 
-from sqlalchemy import or_, select, update
-from sqlalchemy.orm.attributes import set_committed_value
+from sqlalchemy import case as case_when, or_, select, update
 
 from engine import cases, runtime, timeline
 from engine.db import insert_later
@@ -23,29 +22,25 @@ class LockedTask:
 def fetch_and_lock(ctx, worker_id: str, topics: dict[str, int], max_tasks: int) -> list[LockedTask]:
     """Lock up to ``max_tasks`` ready (or lapsed) tasks of ``topics`` (topic -> lock ms).
 
-    Each lock is a conditional update on the attempt counter, so two workers (or processes) that
-    read the same row cannot both win it, with or without ``SKIP LOCKED``.
+    One ``UPDATE … WHERE id IN (SELECT … FOR UPDATE SKIP LOCKED LIMIT n) RETURNING``: on PostgreSQL two
+    workers skip each other's rows; on SQLite the statement runs under the database's write lock, so
+    its sub-select sees what the other worker committed. Either way no task is locked twice.
     """
     now = ctx.now()
-    query = (select(Task).where(
+    candidates = (select(Task.id).where(
         Task.kind == TaskKind.SERVICE.value, Task.topic.in_(list(topics)),
         or_(Task.state == TaskState.READY.value,
             (Task.state == TaskState.LOCKED.value) & (Task.lock_expires_at < now)),
         or_(Task.retry_at.is_(None), Task.retry_at <= now))
-        .order_by(Task.created_at).limit(max_tasks).with_for_update(skip_locked=True)
-        .execution_options(populate_existing=True))
-    won = []
-    for task in ctx.session.scalars(query).all():
-        expires = now + timedelta(milliseconds=topics[task.topic])
-        values = {"state": TaskState.LOCKED.value, "lock_owner": worker_id, "lock_expires_at": expires,
-                  "attempts": task.attempts + 1}
-        if ctx.session.execute(update(Task).where(
-                Task.id == task.id, Task.state == task.state, Task.attempts == task.attempts)
-                .values(**values).execution_options(synchronize_session=False)).rowcount:
-            for name, value in values.items():  # what the UPDATE wrote, without reading the row again
-                set_committed_value(task, name, value)
-            won.append(task)
-    found = _with_variables(ctx, won)
+        .order_by(Task.created_at).limit(max_tasks).with_for_update(skip_locked=True))
+    expires = case_when({topic: now + timedelta(milliseconds=ms) for topic, ms in topics.items()},
+                        value=Task.topic)
+    locked = ctx.session.scalars(
+        update(Task).where(Task.id.in_(candidates.scalar_subquery()))
+        .values(state=TaskState.LOCKED.value, lock_owner=worker_id, lock_expires_at=expires,
+                attempts=Task.attempts + 1)
+        .returning(Task).execution_options(synchronize_session=False, populate_existing=True)).all()
+    found = _with_variables(ctx, sorted(locked, key=lambda t: (t.created_at, t.id)))
     ctx.session.commit()
     return found
 
@@ -76,8 +71,9 @@ def _registry_keys(form: dict) -> dict:
     return {"marriageCertificateNumber": marriage} if marriage else {}
 
 
-def _locked_by(ctx, task_id: str, worker_id: str) -> Task:
-    task = ctx.session.get(Task, task_id, populate_existing=True)  # fresh: the lock may have passed on
+def _locked_by(ctx, task_id: str, worker_id: str, fresh: Task | None = None) -> Task:
+    """The task, read now (the lock may have passed on), if ``worker_id`` holds its lock."""
+    task = fresh or ctx.session.get(Task, task_id, populate_existing=True)
     if task is None or task.kind != TaskKind.SERVICE.value:
         raise NotFound("外部任务不存在", field="id")
     if task.state != TaskState.LOCKED.value or task.lock_owner != worker_id:
@@ -90,7 +86,8 @@ def complete(ctx, task_id: str, worker_id: str, variables: dict) -> Task:
         case = cases.case_of_task(ctx, task_id)
     except NotFound:
         raise NotFound("外部任务不存在", field="id") from None
-    task = _locked_by(ctx, task_id, worker_id)
+    open_rows = runtime.open_task_rows(ctx, case.id)
+    task = _locked_by(ctx, task_id, worker_id, open_rows.get(task_id))
     variables = dict(variables or {})
     licence = variables.pop("elicence", None)
     if licence:
@@ -104,7 +101,8 @@ def complete(ctx, task_id: str, worker_id: str, variables: dict) -> Task:
         spiff_task.complete()
 
     runtime.run_step(ctx, case, definition, task, act, worker_id,
-                     detail={"name": task.name, "elicence": licence.get("kind") if licence else None})
+                     detail={"name": task.name, "elicence": licence.get("kind") if licence else None},
+                     open_rows=open_rows)
     return task
 
 

@@ -105,10 +105,19 @@ def find_spiff_task(workflow, task_id: str):
     return task
 
 
+def open_task_rows(ctx, case_id: str) -> dict[str, Task]:
+    """The case's open task rows as they are now, by id (a step reads them once, under the case lock)."""
+    return {t.id: t for t in ctx.session.scalars(
+        select(Task).where(Task.case_id == case_id, Task.state.in_(OPEN_TASK_STATES))
+        .execution_options(populate_existing=True))}
+
+
 def run_step(ctx, case: Case, definition: Definition, task: Task, act, actor: str,
-             event: str = "task_completed", detail: dict | None = None, before_save=None) -> StepChanges:
+             event: str = "task_completed", detail: dict | None = None, before_save=None,
+             open_rows: dict | None = None) -> StepChanges:
     """One step whole: load, ``act(workflow, spiff_task)``, run engine steps, mirror rows, save, commit.
 
+    ``open_rows``: the case's open task rows if the caller read them already (``open_task_rows``).
     A diagram that fails at run time leaves the case ``failed`` with an incident, never half-saved.
     """
     try:
@@ -117,7 +126,7 @@ def run_step(ctx, case: Case, definition: Definition, task: Task, act, actor: st
         advance(workflow)
         if before_save is not None:
             before_save()
-        changes = save(ctx, case, definition, workflow)
+        changes = save(ctx, case, definition, workflow, open_rows)
     except ProcessFailure as exc:
         ctx.session.rollback()
         fail_case(ctx, case.id, task.id, exc.message)
@@ -151,21 +160,22 @@ def fail_case(ctx, case_id: str, task_id: str, message: str) -> None:
     ctx.session.commit()
 
 
-def save(ctx, case: Case, definition: Definition, workflow) -> StepChanges:
-    changes = sync(ctx, case, definition, workflow)
+def save(ctx, case: Case, definition: Definition, workflow, open_rows: dict | None = None) -> StepChanges:
+    changes = sync(ctx, case, definition, workflow, open_rows)
     notices.on_step(ctx, case, changes, workflow)
     case.state = state_serializer.dumps(workflow)
     return changes
 
 
-def sync(ctx, case: Case, definition: Definition, workflow) -> StepChanges:
+def sync(ctx, case: Case, definition: Definition, workflow, open_rows: dict | None = None) -> StepChanges:
     """Mirror the workflow into rows: open and close task rows, items, the case's status."""
     now, changes = ctx.now(), StepChanges()
     activities = spec_cache.activities(definition)
     waiting, reached = _scan(workflow, activities)
     with ctx.session.no_autoflush:
-        open_rows = {t.id: t for t in ctx.session.scalars(
-            select(Task).where(Task.case_id == case.id, Task.state.in_(OPEN_TASK_STATES)))}
+        if open_rows is None:
+            open_rows = {t.id: t for t in ctx.session.scalars(
+                select(Task).where(Task.case_id == case.id, Task.state.in_(OPEN_TASK_STATES)))}
         changes.items = {i.item: i for i in ctx.session.scalars(
             select(CaseItem).where(CaseItem.case_id == case.id))}
     for task_id, row in open_rows.items():

@@ -16,8 +16,11 @@ def get_task(ctx, task_id: str, fresh: bool = False) -> Task:
     return task
 
 
-def _user_task(ctx, actor: Actor, task_id: str, fresh: bool = False) -> Task:
-    task = get_task(ctx, task_id, fresh)
+def _user_task(ctx, actor: Actor, task_id: str) -> Task:
+    return _check_user_task(actor, get_task(ctx, task_id))
+
+
+def _check_user_task(actor: Actor, task: Task) -> Task:
     if task.kind != TaskKind.USER.value:
         raise InvalidTransition("服务任务由部门系统处理", field="task_id")
     require(actor.is_admin or may_work_task(actor, task), "该任务不属于您的部门或地区")
@@ -52,8 +55,10 @@ def unclaim(ctx, actor: Actor, task_id: str) -> Task:
 
 
 def complete(ctx, actor: Actor, task_id: str, data: dict) -> Task:
-    case = cases.case_of_task(ctx, task_id)  # lock the case first, then read the task as it is now
-    task = _user_task(ctx, actor, task_id, fresh=True)
+    case = cases.case_of_task(ctx, task_id)  # lock the case first, then read its open tasks as they are now
+    open_rows = runtime.open_task_rows(ctx, case.id)
+    task = open_rows.get(task_id) or get_task(ctx, task_id, fresh=True)
+    _check_user_task(actor, task)
     if task.state != TaskState.CLAIMED.value or task.assignee != actor.username:
         raise Conflict("任务须由认领人完成（或已被完成）", field="task_id")
     definition = spec_cache.version(ctx.session, task.definition_id)
@@ -63,10 +68,11 @@ def complete(ctx, actor: Actor, task_id: str, data: dict) -> Task:
     if task.delegation == "pending":
         return _resolve_delegation(ctx, actor, task, case, data)
     return finish(ctx, actor.username, task, case, definition, data,
-                  Task.state == TaskState.CLAIMED.value, Task.assignee == actor.username)
+                  Task.state == TaskState.CLAIMED.value, Task.assignee == actor.username, open_rows=open_rows)
 
 
-def finish(ctx, username: str, task: Task, case, definition: DeployedVersion, data: dict, *still_open) -> Task:
+def finish(ctx, username: str, task: Task, case, definition: DeployedVersion, data: dict, *still_open,
+           open_rows: dict | None = None) -> Task:
     """Close the row (only while ``still_open`` holds: one completion wins), run the BPMN task, commit."""
     won = ctx.session.execute(update(Task).where(Task.id == task.id, *still_open).values(
         state=TaskState.COMPLETED.value, completed_at=ctx.now(), completed_by=username)).rowcount
@@ -74,9 +80,10 @@ def finish(ctx, username: str, task: Task, case, definition: DeployedVersion, da
         ctx.session.rollback()
         raise Conflict("任务已被完成", field="task_id")
     if ctx.session.get_bind().dialect.name != "postgresql":
-        # SQLite took its write lock with the won UPDATE only: read the case again so the workflow is
-        # the latest committed one (PostgreSQL locked the row when it read it)
+        # SQLite took its write lock with the won UPDATE only: read the case (and, in sync, its open
+        # tasks) again so they are the latest committed (PostgreSQL locked the case when it read it)
         ctx.session.refresh(case)
+        open_rows = None
 
     def act(_workflow, spiff_task):
         spiff_task.data.update(data)
@@ -85,7 +92,8 @@ def finish(ctx, username: str, task: Task, case, definition: DeployedVersion, da
     timeline.audit(ctx, username, "task_completed", case.id, task.id, {"fields": sorted(data)})
     runtime.run_step(ctx, case, definition, task, act, username,
                      detail={"name": task.name, "decision": data.get("decision")},
-                     before_save=lambda: cases.on_user_task_completed(ctx, case, task.form_key, data))
+                     before_save=lambda: cases.on_user_task_completed(ctx, case, task.form_key, data),
+                     open_rows=open_rows)
     return task
 
 
