@@ -4,6 +4,7 @@ It replays on the suite's database (SQLite, or PostgreSQL with TEST_DATABASE_URL
 real entry point in a subprocess; a second test replays on the CLI's default temporary database.
 """
 import csv
+import os
 import re
 import subprocess
 import sys
@@ -17,9 +18,9 @@ from engine.simulation import escalation_counts
 ROOT = Path(__file__).resolve().parents[2]
 
 
-def simulate(*args: str) -> subprocess.CompletedProcess:
+def simulate(*args: str, env: dict | None = None) -> subprocess.CompletedProcess:
     run = subprocess.run([sys.executable, "-m", "engine", "simulate", "--quiet", *args],
-                         cwd=ROOT, capture_output=True, text=True, timeout=240)
+                         cwd=ROOT, capture_output=True, text=True, timeout=240, env=env)
     assert run.returncode == 0, run.stderr[-2000:]
     return run
 
@@ -56,9 +57,11 @@ def test_simulation_cli_counts_match_escalation_rows(clean_db, tmp_path):
 def test_default_database_is_kept_for_inspection(tmp_path):
     """Without --database-url the replay makes its own SQLite file, left for inspection: it holds the rows counted."""
     out = tmp_path / "out"
-    run = simulate("--cases", "12", "--days", "12", "--capacity", "police=1", "--out", str(out))
+    run = simulate("--cases", "12", "--days", "12", "--capacity", "police=1", "--out", str(out),
+                   env={**os.environ, "TMPDIR": str(tmp_path)})  # its temporary file goes with the test's
     url = re.search(r"数据库：(\S+)", run.stdout).group(1)
-    assert url.startswith("sqlite:///") and Path(url.removeprefix("sqlite:///")).is_file()
+    path = Path(url.removeprefix("sqlite:///"))
+    assert url.startswith("sqlite:///") and path.is_file() and tmp_path in path.parents
     written = escalation_counts(url)
     assert +fired_per_department(read_rows(out)) == +written and written["police"] > 0
     assert re.search(r"（\d+ 步，每秒 \d+ 步）", run.stdout)
