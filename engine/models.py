@@ -4,7 +4,9 @@ from datetime import datetime
 from sqlalchemy import (
     JSON, Boolean, DateTime, ForeignKey, Index, Integer, String, Text, UniqueConstraint, text,
 )
+from sqlalchemy.ext.compiler import compiles
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
+from sqlalchemy.sql.functions import FunctionElement
 
 
 class Base(DeclarativeBase):
@@ -144,6 +146,39 @@ class Task(Base):
     error_details: Mapped[str | None] = mapped_column(Text, nullable=True)
     attempts: Mapped[int] = mapped_column(Integer, default=0)
     properties: Mapped[dict] = mapped_column(JSON, default=dict)
+
+
+OPEN_USER_TASK = "kind = 'user' AND state IN ('ready', 'claimed', 'locked', 'incident')"
+
+
+class open_work_keys(FunctionElement):  # noqa: N801 (an SQL function, named like one)
+    """Who may take an open user task, as one JSON object: {region: groups, "region/institution": groups}
+    ("region/" without an institution). A clerk's open work is the tasks whose object contains
+    {their region: [a group of theirs]} (a hospital clerk: {"region/hospital" or "region/": [group]}),
+    which a GIN index answers without reading the region's other tasks (migration 0003).
+
+    PostgreSQL only: SQLite (the embedded default, small) lists through candidate rows. Index and query
+    must spell the expression alike for PostgreSQL to use the index: this element spells both, as
+    PostgreSQL itself prints it (so Alembic's comparison of the index with the models agrees too)."""
+    type = JSON()
+    inherit_cache = True
+
+
+@compiles(open_work_keys, "postgresql")
+def _open_work_keys(element, compiler, **kw):
+    region, institution, groups = (compiler.process(c, **kw) for c in element.clauses)
+    return (f"jsonb_set(jsonb_set('{{}}'::jsonb, ARRAY[{region}::text], {groups}::jsonb), "
+            f"ARRAY[({region}::text || '/') || coalesce({institution}, '')::text], {groups}::jsonb)")
+
+
+def task_open_work_keys():
+    return open_work_keys(Task.region, Task.institution, Task.candidate_groups)
+
+
+Index("ix_tasks_open_work_keys", task_open_work_keys().label("open_work_keys"),
+      postgresql_using="gin", postgresql_ops={"open_work_keys": "jsonb_path_ops"},
+      postgresql_with={"fastupdate": "off"},  # reads never scan a pending list; a task adds 2 per group
+      postgresql_where=text(OPEN_USER_TASK)).ddl_if(dialect="postgresql")
 
 
 class TaskCandidate(Base):
