@@ -154,6 +154,8 @@ class Page(Strict):
 
 class TaskPage(Page):
     items = fields.List(fields.Nested(TaskOut))
+    # true: counting stopped at ``total`` (1000, or one past the page asked for); there are at least as many
+    total_capped = fields.Boolean()
 
 
 class DefinitionOut(Strict):

@@ -1,0 +1,128 @@
+"""GET /tasks at scale: every caller sees exactly the open work the engine lets them take (whichever
+index answers: the open-work keys on PostgreSQL, candidate rows on SQLite or for large scopes), and
+``total`` stops counting past TOTAL_CAP with ``total_capped``.
+
+Task rows are written as engine/runtime.py writes them (a task row, a candidate row per group while
+open), many at once: opening a thousand tasks through cases would take minutes."""
+from datetime import timedelta
+from itertools import product
+
+from sqlalchemy import insert
+
+from api.auth import actor_of, hash_password
+from api.extensions import db
+from api.resources.tasks import TOTAL_CAP
+from engine.actors import may_work_task
+from engine.models import Task, TaskCandidate
+from engine.models import User as UserRow
+from tests.api.helpers import User, open_user_tasks, sample_form
+
+REGION, OTHER = "gx-qinzhou-qinbei", "he-province"
+GROUPS = (["health"], ["health", "cdc"], ["cdc"], ["police"], [])
+INSTITUTIONS = (None, "H1", "H2")
+STATES = ("ready", "claimed", "incident", "completed")
+CLERKS = {  # username: (region, groups, institution)
+    "q.health": (REGION, ["health"], None), "q.health.h1": (REGION, ["health"], "H1"),
+    "q.cdc.h2": (REGION, ["cdc"], "H2"), "q.police": (REGION, ["police"], None),
+    "q.health.police": (REGION, ["health", "police"], None), "q.tax": (REGION, ["tax"], None),
+    "h.health": (OTHER, ["health"], None),
+}
+
+
+def _case(client) -> tuple[str, str]:
+    family = User(client, f"{REGION}.family")
+    case = family.post("/api/v1/cases", json={"region": REGION, "items": ["birth_certificate"],
+                                              "form": sample_form(REGION)}).get_json()
+    [review] = open_user_tasks(User(client, f"{REGION}.supervisor"), case["id"])
+    return case["id"], review["id"]
+
+
+def _add_tasks(app, case_id, rows: list[dict]) -> None:
+    """Task rows (and candidate rows of the open ones) as the engine writes them."""
+    with app.app_context():
+        definition_id = db.session.query(Task.definition_id).filter_by(case_id=case_id).first()[0]
+        tasks = [{"case_id": case_id, "definition_id": definition_id, "bpmn_id": "review", "name": "审核",
+                  "due_fallback": False, "attempts": 0, "properties": {}, "candidate_groups": [],
+                  "kind": "user", **row} for row in rows]
+        db.session.execute(insert(Task), tasks)
+        candidates = [{"task_id": t["id"], "group": g} for t in tasks
+                      if t["state"] != "completed" for g in t["candidate_groups"]]
+        if candidates:
+            db.session.execute(insert(TaskCandidate), candidates)
+        for username, (region, groups, institution) in CLERKS.items():
+            if db.session.query(UserRow).filter_by(username=username).first() is None:
+                db.session.add(UserRow(username=username, password_hash=hash_password("demo"), role="clerk",
+                                       region=region, groups=groups, institution=institution))
+        db.session.commit()
+
+
+def _ids(user, **params) -> list[str]:
+    body = user.get("/api/v1/tasks", query_string={"per_page": 500, **params}).get_json()
+    assert body["total"] == len(body["items"]) and body["total_capped"] is False
+    return [t["id"] for t in body["items"]]
+
+
+def test_each_caller_lists_exactly_the_open_tasks_they_may_take(app, client, clock):
+    case_id, review_id = _case(client)
+    now = clock.now()
+    rows = [{"id": f"t{n}", "region": region, "candidate_groups": groups, "institution": institution,
+             "state": state, "due_at": now + timedelta(hours=n), "created_at": now}
+            for n, (region, groups, institution, state)
+            in enumerate(product((REGION, OTHER), GROUPS, INSTITUTIONS, STATES))]
+    _add_tasks(app, case_id, rows)
+    for username in CLERKS:
+        assert _ids(User(client, username)) == _expected(app, username), username
+    supervisor = User(client, f"{REGION}.supervisor")
+    assert set(_ids(supervisor)) == {r["id"] for r in rows if r["region"] == REGION
+                                     and r["state"] != "completed"} | {review_id}
+    # the filters still narrow the same scope
+    clerk = User(client, "q.health.h1")
+    assert set(_ids(clerk, state="claimed")) == {r["id"] for r in rows if r["region"] == REGION
+                                                 and r["state"] == "claimed" and "health" in r["candidate_groups"]
+                                                 and r["institution"] in (None, "H1")}
+    assert _ids(clerk, group="cdc") == [r["id"] for r in rows if r["region"] == REGION and r["state"] != "completed"
+                                        and "health" in r["candidate_groups"] and "cdc" in r["candidate_groups"]
+                                        and r["institution"] in (None, "H1")]
+    assert _ids(User(client, "q.tax")) == []
+
+
+def _expected(app, username) -> list[str]:
+    """The open tasks ``may_work_task`` (the engine's rule) lets the user take, by due date."""
+    with app.app_context():
+        actor = actor_of(db.session.query(UserRow).filter_by(username=username).one())
+        tasks = db.session.query(Task).filter(Task.state != "completed").all()
+        return [t.id for t in sorted(tasks, key=lambda t: (t.due_at, t.created_at)) if may_work_task(actor, t)]
+
+
+def test_total_stops_counting_past_the_cap_and_says_so(app, client, clock):
+    case_id, review_id = _case(client)
+    now, many = clock.now(), TOTAL_CAP + 30
+    hospital = {0: "H1", 1: None}  # most tasks are another hospital's
+    rows = [{"id": f"bulk{n:05d}", "region": REGION, "candidate_groups": ["health"], "state": "ready",
+             "institution": hospital.get(n % 40, "H2"), "due_at": now + timedelta(minutes=n), "created_at": now}
+            for n in range(many)]
+    _add_tasks(app, case_id, rows)
+    with app.app_context():
+        review_due = db.session.get(Task, review_id).due_at
+    in_order = [task_id for _, task_id in sorted([(r["due_at"], r["id"]) for r in rows] + [(review_due, review_id)])]
+    for username in (f"{REGION}.supervisor", f"{REGION}.health", "q.health"):
+        user = User(client, username)
+        first = user.get("/api/v1/tasks?per_page=50").get_json()
+        assert (first["total"], first["total_capped"], first["page"]) == (TOTAL_CAP, True, 1), username
+        assert [t["id"] for t in first["items"]] == in_order[:50], username
+        # a page past the cap is counted as deep as it lies: here to the end, so exactly
+        last = user.get("/api/v1/tasks?per_page=50&page=21").get_json()
+        assert (last["total"], last["total_capped"]) == (many + 1, False)
+        assert [t["id"] for t in last["items"]] == in_order[1000:]
+        # deeper than the cap: counted one past the page's end, so "page * per_page < total" still holds
+        deep = user.get("/api/v1/tasks?per_page=50&page=20").get_json()
+        assert (deep["total"], deep["total_capped"]) == (1001, True)
+        assert [t["id"] for t in deep["items"]] == in_order[950:1000]
+    # a hospital clerk's scope is small: counted exactly (its own hospital's tasks and those of none)
+    expected = _expected(app, "q.health.h1")
+    assert 50 < len(expected) < 100
+    listing = User(client, "q.health.h1").get("/api/v1/tasks?per_page=50").get_json()
+    assert (listing["total"], listing["total_capped"]) == (len(expected), False)
+    assert [t["id"] for t in listing["items"]] == expected[:50]
+    assert User(client, "q.police").get("/api/v1/tasks").get_json() == {
+        "items": [], "total": 0, "total_capped": False, "page": 1, "per_page": 50}
