@@ -3,7 +3,7 @@ from pathlib import Path
 
 from alembic import command
 from alembic.config import Config
-from sqlalchemy import create_engine, event
+from sqlalchemy import create_engine, event, insert
 from sqlalchemy.engine import Engine
 from sqlalchemy.orm import Session, sessionmaker
 
@@ -78,8 +78,10 @@ def _insert_pending(session: Session) -> None:
     session.flush()  # the rows' parents (a new case) first
     dialect = session.get_bind().dialect.name
     for (table, once, _keys), rows in pending.items():
-        statement = _dialect_insert(dialect)(table)
-        session.execute(statement.on_conflict_do_nothing() if once else statement, rows)
+        # a dialect's INSERT … ON CONFLICT is compiled afresh each time (SQLAlchemy cannot cache it):
+        # only rows that need it use it
+        statement = _dialect_insert(dialect)(table).on_conflict_do_nothing() if once else insert(table)
+        session.execute(statement, rows)
 
 
 @event.listens_for(Session, "after_transaction_end")

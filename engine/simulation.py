@@ -28,6 +28,7 @@ from engine.definitions import deploy, latest_for_region
 from engine.errors import EngineError
 from engine.models import Escalation, Task
 from engine.states import OPEN_TASK_STATES, Role, TaskKind, TaskState
+from engine.workflow_cache import workflow_cache
 
 ROOT = Path(__file__).resolve().parent.parent
 WORKER = "simulation"
@@ -131,7 +132,7 @@ class Simulation:
         engine = open_database(self.url)
         factory = make_session_factory(engine)
         rows, started, fired = [], 0, Counter()
-        with batch_gc(), factory() as session:
+        with batch_gc(), workflow_cache.at_least(self.config.cases), factory() as session:
             ctx = EngineContext(session=session, clock=self.clock, calendar=self.calendar,
                                 listeners=[self.counter])
             self._deploy(session)

@@ -4,10 +4,13 @@ An entry is valid only for the case row version it was saved as: a step elsewher
 a failed commit) moves the version on and the entry is ignored. A step *takes* its entry out, so two
 threads never share one workflow object; it puts it back only after its commit succeeded.
 """
+import os
 import threading
 from collections import OrderedDict
+from contextlib import contextmanager
 
-DEFAULT_SIZE = 128  # workflows per process; a Qinbei case is a few hundred KB in memory
+# workflows kept per process (a Qinbei case's is about 100 KB in memory); 0 turns the cache off
+DEFAULT_SIZE = int(os.environ.get("WORKFLOW_CACHE_SIZE", "128"))
 
 
 class WorkflowCache:
@@ -40,6 +43,18 @@ class WorkflowCache:
     def clear(self) -> None:
         with self._lock:
             self._entries.clear()
+
+    @contextmanager
+    def at_least(self, size: int):
+        """Hold ``size`` workflows for a while (a replay cycling through all its open cases)."""
+        previous, self.size = self.size, max(self.size, size)
+        try:
+            yield self
+        finally:
+            self.size = previous
+            with self._lock:
+                while len(self._entries) > self.size:
+                    self._entries.popitem(last=False)
 
 
 workflow_cache = WorkflowCache()
