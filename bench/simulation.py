@@ -3,8 +3,8 @@
     .venv/bin/python -m bench.simulation [--cases 1000] [--days 30] [--capacity health=60,police=40]
                                          [--failure-rate 0.05] [--database-url URL] [--profile 30]
 
-Runs ``engine.simulation.Simulation`` as ``python -m engine simulate`` does (default: in-memory
-SQLite, saved to a temporary file at the end) and prints wall time, cases/s and engine steps/s
+Runs ``engine.simulation.Simulation`` as ``python -m engine simulate`` does (default: a temporary
+SQLite file without fsync) and prints wall time, cases/s and engine steps/s
 (case starts plus task completions, counted by an engine listener), with the load average
 before and after: the machine is shared, so a figure means little without it. ``--profile N``
 runs under cProfile and prints the N most expensive functions (cumulative); the times are then
