@@ -125,13 +125,67 @@ def _user_from_request() -> User | None:
     return db.session.get(User, session_user) if session_user else None
 
 
+class RecentActors:
+    """Who recently sent an ``Authorization`` header, for a few seconds.
+
+    Clerks' pages and Camunda workers send the same header with every request; without this each
+    request reads its user row first. A deactivated user or a changed role takes effect within
+    ``AUTH_CACHE_SECONDS`` (0: every request reads the user). Keyed by a digest of the header.
+    """
+
+    def __init__(self, size: int = 10_000):
+        self.size = size
+        self._seen: dict[str, tuple[Actor, float]] = {}
+        self._lock = threading.Lock()
+
+    @staticmethod
+    def _key(header: str) -> str:
+        # per app object: two apps in one process (tests) never share what they trusted
+        return hashlib.sha256(f"{id(current_app._get_current_object())}\0{header}".encode()).hexdigest()
+
+    def get(self, header: str) -> Actor | None:
+        entry = self._seen.get(self._key(header))
+        return entry[0] if entry is not None and entry[1] > time.monotonic() else None
+
+    def put(self, header: str, actor: Actor, ttl: float) -> None:
+        if ttl <= 0:
+            return
+        with self._lock:
+            if len(self._seen) >= self.size:  # forget the lapsed; if all are fresh, start over
+                now = time.monotonic()
+                self._seen = {k: v for k, v in self._seen.items() if v[1] > now}
+                if len(self._seen) >= self.size:
+                    self._seen.clear()
+            self._seen[self._key(header)] = (actor, time.monotonic() + ttl)
+
+
+recent_actors = RecentActors()
+
+
+def _trust_seconds(header: str) -> float:
+    """How long the header may be trusted without a lookup: never past a bearer token's expiry."""
+    seconds = current_app.config["AUTH_CACHE_SECONDS"]
+    scheme, _, value = header.partition(" ")
+    if scheme.lower() == "bearer":
+        _, issued = _serializer().loads(value.strip(), return_timestamp=True)
+        left = issued.timestamp() + current_app.config["TOKEN_TTL_SECONDS"] - time.time()
+        seconds = min(seconds, left)
+    return seconds
+
+
 def current_actor() -> Actor:
     actor = getattr(g, "actor", None)
     if actor is None:
-        user = _user_from_request()
-        if user is None:
-            abort(401, description="需要登录（Bearer 令牌或 Basic 认证）")
-        g.actor = actor = actor_of(user)
+        header = request.headers.get("Authorization", "")
+        actor = recent_actors.get(header) if header else None
+        if actor is None:
+            user = _user_from_request()
+            if user is None:
+                abort(401, description="需要登录（Bearer 令牌或 Basic 认证）")
+            actor = actor_of(user)
+            if header:
+                recent_actors.put(header, actor, _trust_seconds(header))
+        g.actor = actor
     return actor
 
 

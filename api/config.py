@@ -28,6 +28,7 @@ class Config:
     DATABASE_URL = os.environ.get("DATABASE_URL", f"sqlite:///{VAR_DIR / 'newborn.db'}")
     BPMN_ROOT = Path(os.environ.get("BPMN_ROOT", ROOT / "bpmn"))
     TOKEN_TTL_SECONDS = int(os.environ.get("TOKEN_TTL_SECONDS", "28800"))
+    AUTH_CACHE_SECONDS = float(os.environ.get("AUTH_CACHE_SECONDS", "5"))  # see api.auth.RecentActors
     PAGES_SESSION_SECONDS = int(os.environ.get("PAGES_SESSION_SECONDS", "28800"))
     LOGIN_MAX_FAILURES = int(os.environ.get("LOGIN_MAX_FAILURES", "5"))
     LOGIN_WINDOW_SECONDS = int(os.environ.get("LOGIN_WINDOW_SECONDS", "300"))

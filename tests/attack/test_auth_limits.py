@@ -66,3 +66,35 @@ def test_production_refuses_to_start_without_its_secrets(env, message):
 def test_no_secret_is_committed():
     tracked = subprocess.run(["git", "ls-files"], cwd=ROOT, capture_output=True, text=True).stdout.split()
     assert not [p for p in tracked if p.startswith("var/") or p.endswith((".pem", ".key", "secret_key"))]
+
+
+def test_a_deactivated_user_is_refused_once_the_short_trust_lapses(make_app):
+    from sqlalchemy import update
+
+    from api.cli import initialise
+    from api.extensions import db
+    from engine.models import User
+    app = make_app(AUTH_CACHE_SECONDS=0.5)
+    initialise(app)
+    client = app.test_client()
+    issued = client.post("/api/v1/auth/token", json={"username": "admin", "password": "demo"}).get_json()
+    headers = {"Authorization": f"Bearer {issued['access_token']}"}
+    assert client.get("/api/v1/definitions", headers=headers).status_code == 200
+    with app.app_context():
+        db.session.execute(update(User).where(User.username == "admin").values(active=False))
+        db.session.commit()
+    assert client.get("/api/v1/definitions", headers=headers).status_code == 200  # trusted a moment longer
+    time.sleep(0.7)
+    assert client.get("/api/v1/definitions", headers=headers).status_code == 401
+
+    immediate = make_app(AUTH_CACHE_SECONDS=0)
+    with immediate.app_context():
+        db.session.execute(update(User).where(User.username == "worker").values(active=True))
+        db.session.commit()
+    worker = {"Authorization": "Basic d29ya2VyOmRlbW8="}  # worker:demo
+    client = immediate.test_client()
+    assert client.get("/api/v1/definitions", headers=worker).status_code == 403  # known, but not a designer
+    with immediate.app_context():
+        db.session.execute(update(User).where(User.username == "worker").values(active=False))
+        db.session.commit()
+    assert client.get("/api/v1/definitions", headers=worker).status_code == 401  # no trust: refused at once
