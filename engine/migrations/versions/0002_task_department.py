@@ -22,10 +22,10 @@ Downgrade drops the column only: the activities' extra key and the escalations' 
 
 Everything here is frozen with the revision: it imports no engine code, which may change later.
 """
-import xml.etree.ElementTree as ElementTree
 
 import sqlalchemy as sa
 from alembic import op
+from lxml import etree
 
 revision = "0002"
 down_revision = "0001"
@@ -89,8 +89,10 @@ def _lane_codes(xml: str) -> tuple[dict, dict]:
     """Lane codes by flow node id and by lane name, from lanes whose id is ``lane_<code>``."""
     by_node, by_name = {}, {}
     try:
-        root = ElementTree.fromstring(xml.encode("utf-8"))
-    except ElementTree.ParseError:
+        # stored diagrams passed the safe parser at deploy; still no entities, DTDs or network here
+        parser = etree.XMLParser(resolve_entities=False, no_network=True, load_dtd=False)
+        root = etree.fromstring(xml.encode("utf-8"), parser)
+    except etree.XMLSyntaxError:
         return by_node, by_name  # the keyword guess still applies to its tasks
     for lane in root.iter(f"{{{BPMN_NS}}}lane"):
         lane_id = lane.get("id") or ""
