@@ -1,4 +1,5 @@
 """The Flask app factory: the only place the app is built and its parts are bound."""
+import threading
 from dataclasses import dataclass, field
 from datetime import datetime
 
@@ -21,6 +22,8 @@ class AppState:
     calendar: WorkingCalendar = field(default_factory=default_calendar)
     listeners: list = field(default_factory=list)
     background: list = field(default_factory=list)  # started workers / scheduler, stopped on shutdown
+    # fetchAndLock requests allowed to wait (long polling) at once: each holds a server thread
+    long_poll_slots: threading.Semaphore = field(default_factory=lambda: threading.Semaphore(2))
 
 
 class IsoJSONProvider(DefaultJSONProvider):
@@ -47,7 +50,8 @@ def create_app(config: Config | None = None, clock: Clock | None = None) -> Flas
     _register_blueprints(app)
     errors.init_app(app)
     auth.init_app(app)  # after the blueprints: the pages' session hook identifies cookie users first
-    app.extensions["newborn"] = AppState(regions=RegionRegistry(config.BPMN_ROOT), clock=clock or SystemClock())
+    app.extensions["newborn"] = AppState(regions=RegionRegistry(config.BPMN_ROOT), clock=clock or SystemClock(),
+                                         long_poll_slots=threading.Semaphore(max(int(config.LONG_POLL_SLOTS), 0)))
     with app.app_context():
         _sqlite_pragmas(db.engine)
     from api import cli

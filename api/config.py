@@ -29,6 +29,7 @@ class Config:
     BPMN_ROOT = Path(os.environ.get("BPMN_ROOT", ROOT / "bpmn"))
     TOKEN_TTL_SECONDS = int(os.environ.get("TOKEN_TTL_SECONDS", "28800"))
     AUTH_CACHE_SECONDS = float(os.environ.get("AUTH_CACHE_SECONDS", "5"))  # see api.auth.RecentActors
+    LONG_POLL_SLOTS = int(os.environ.get("LONG_POLL_SLOTS", "2"))  # fetchAndLock waits held at once per process
     PAGES_SESSION_SECONDS = int(os.environ.get("PAGES_SESSION_SECONDS", "28800"))
     LOGIN_MAX_FAILURES = int(os.environ.get("LOGIN_MAX_FAILURES", "5"))
     LOGIN_WINDOW_SECONDS = int(os.environ.get("LOGIN_WINDOW_SECONDS", "300"))

@@ -53,7 +53,9 @@ def create_wsgi():
 
     from api import create_app
     from api.config import Config
-    app = create_app(Config(RUN_WORKERS=False, RUN_SCHEDULER=False))
+    threads = int(os.environ.get("API_THREADS", "4"))
+    slots = int(os.environ.get("LONG_POLL_SLOTS", str(max(threads // 2, 1))))  # half the threads may wait
+    app = create_app(Config(RUN_WORKERS=False, RUN_SCHEDULER=False, LONG_POLL_SLOTS=slots))
     # what is loaded now (modules, parsed specs, the app) lives as long as the process: keep it out
     # of the collector's full passes, which otherwise pause a request for 80-100 ms now and then
     gc.collect()

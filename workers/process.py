@@ -16,6 +16,7 @@ from workers.client import EngineRestError, plain_variables
 
 log = logging.getLogger("workers")
 MAX_BACKOFF_MS = 3_600_000
+EMPTY_ANSWER_PAUSE_S = 0.5
 
 
 def idempotency_key(task: dict) -> str:
@@ -52,6 +53,7 @@ class ExternalWorker:
     def run(self) -> None:
         log.info("worker %s serving %s", self.worker_id, ", ".join(self.adapters))
         while not self.stopping.is_set():
+            asked = time.monotonic()
             try:
                 tasks = self.client.fetch_and_lock(self.worker_id, list(self.adapters), self.max_tasks,
                                                    self.lock_ms, self.wait_ms)
@@ -59,6 +61,10 @@ class ExternalWorker:
                 log.warning("fetch failed: %s", exc)
                 self.stopping.wait(1.0)
                 continue
+            if not tasks and time.monotonic() - asked < self.wait_ms / 2000:
+                # answered at once with nothing (the server's long-polling slots were taken): wait a
+                # little ourselves rather than ask again at once
+                self.stopping.wait(EMPTY_ANSWER_PAUSE_S)
             for task in tasks:
                 self.handle(task)  # a task in hand is finished even when asked to stop
         log.info("worker %s stopped after %d tasks", self.worker_id, self.handled)

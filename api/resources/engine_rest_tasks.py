@@ -1,7 +1,7 @@
 """/engine-rest/external-task: Camunda 7's fetch-and-lock protocol, so its client libraries work."""
 import time
 
-from flask import Response, abort, request
+from flask import Response, abort, current_app, request
 from marshmallow import EXCLUDE, Schema, fields, validate
 
 from api.auth import current_actor, login_required
@@ -100,18 +100,27 @@ def fetch_and_lock(body):
     """
     topics = {t["topicName"]: t for t in body["topics"]}
     _check_topics(topics)
-    deadline = time.monotonic() + min(body["asyncResponseTimeout"] or 0, MAX_LONG_POLL_MS) / 1000
-    while True:
-        locked = []
-        if body["maxTasks"] and topics:
-            locked = external.fetch_and_lock(engine_context(), body["workerId"],
-                                             {name: t["lockDuration"] for name, t in topics.items()},
-                                             body["maxTasks"])
-        if locked or time.monotonic() >= deadline:
-            return [locked_task_dto(lt, topics[lt.task.topic]["variables"],
-                                    topics[lt.task.topic]["includeExtensionProperties"]) for lt in locked]
-        db.session.close()
-        time.sleep(min(POLL_INTERVAL_S, max(deadline - time.monotonic(), 0)))
+    wait_ms = min(body["asyncResponseTimeout"] or 0, MAX_LONG_POLL_MS)
+    # a waiting request holds one of the process's threads: only so many may wait at once, the others
+    # answer at once (with what there is) so clerks' requests never queue behind idle workers
+    waiting = wait_ms > 0 and current_app.extensions["newborn"].long_poll_slots.acquire(blocking=False)
+    deadline = time.monotonic() + (wait_ms / 1000 if waiting else 0)
+    try:
+        while True:
+            locked = []
+            if body["maxTasks"] and topics:
+                locked = external.fetch_and_lock(engine_context(), body["workerId"],
+                                                 {name: t["lockDuration"] for name, t in topics.items()},
+                                                 body["maxTasks"])
+            if locked or time.monotonic() >= deadline:
+                return [locked_task_dto(lt, topics[lt.task.topic]["variables"],
+                                        topics[lt.task.topic]["includeExtensionProperties"]) for lt in locked]
+            db.session.close()
+            time.sleep(min(POLL_INTERVAL_S, max(deadline - time.monotonic(), 0)))
+    finally:
+        if waiting:
+            current_app.extensions["newborn"].long_poll_slots.release()
+
 
 
 @blp.route("/external-task/<task_id>/complete", methods=["POST"])
