@@ -54,14 +54,18 @@ def test_simulation_cli_counts_match_escalation_rows(clean_db, tmp_path):
 
 
 @pytest.mark.no_db   # its own temporary database
-def test_default_database_is_kept_for_inspection(tmp_path):
-    """Without --database-url the replay makes its own SQLite file, left for inspection: it holds the rows counted."""
+def test_a_month_of_a_thousand_cases_on_the_default_database(tmp_path):
+    """Issue 8's replay, whole: 1,000 Qinbei cases over 30 days on the CLI's own SQLite file, left for
+    inspection; its table and PNG are written and its counts are the escalation rows in that file."""
     out = tmp_path / "out"
-    run = simulate("--cases", "12", "--days", "12", "--capacity", "police=1", "--out", str(out),
+    run = simulate("--cases", "1000", "--days", "30", "--capacity", "health=60,police=40", "--out", str(out),
                    env={**os.environ, "TMPDIR": str(tmp_path)})  # its temporary file goes with the test's
+    assert "1000 件办件" in run.stdout and (out / "forecast.png").read_bytes()[:4] == b"\x89PNG"
+    assert len({r["day"] for r in read_rows(out)}) == 30
     url = re.search(r"数据库：(\S+)", run.stdout).group(1)
     path = Path(url.removeprefix("sqlite:///"))
     assert url.startswith("sqlite:///") and path.is_file() and tmp_path in path.parents
     written = escalation_counts(url)
-    assert +fired_per_department(read_rows(out)) == +written and written["police"] > 0
+    assert +fired_per_department(read_rows(out)) == +written
+    assert written["health"] > 0  # reviews fall behind their limits in this month: escalations were fired
     assert re.search(r"（\d+ 步，每秒 \d+ 步）", run.stdout)
