@@ -205,3 +205,18 @@ def test_mask(region, valid_form):
     assert masked["mother"]["phone"] == "138****5678"
     assert masked["hukou"]["householder_id_number"].count("*") == 8
     assert form["mother"]["id_number"] == number  # the original is untouched
+
+
+def test_qinbei_hukou_without_the_certificate_item_needs_the_certificate_number(region, valid_form):
+    """出生登记 alone works from a certificate already issued: the family must give its number."""
+    qinbei = region("gx-qinzhou-qinbei")
+    form = valid_form("gx-qinzhou-qinbei")
+    form["newborn"].pop("birth_certificate_number", None)
+    problems = qinbei.validate(form, ["hukou_registration"], TODAY, add_working_days)
+    assert ("newborn.birth_certificate_number", "birth_certificate_number_missing") in \
+        {(p["field"], p["code"]) for p in problems}
+    assert "birth_certificate_number_missing" not in codes(
+        qinbei.validate(form, ["birth_certificate", "hukou_registration"], TODAY, add_working_days))
+    form["newborn"]["birth_certificate_number"] = "R450123456"
+    assert "birth_certificate_number_missing" not in codes(
+        qinbei.validate(form, ["hukou_registration"], TODAY, add_working_days))
