@@ -16,7 +16,8 @@ from engine.states import OPEN_TASK_STATES, Role
 from forms import codes
 
 LANE_NAMES = {"health": "卫生健康（助产机构）", "cdc": "疾控（预防接种）", "police": "公安（户籍）",
-              "medical_insurance": "医疗保障", "hrss": "人力资源和社会保障", "service_center": "政务服务中心"}
+              "medical_insurance": "医疗保障", "hrss": "人力资源和社会保障", "service_center": "政务服务中心",
+              "tax": "税务", "post": "邮政寄递", "applicant": "申请人"}
 HISTORY_DAYS = 14
 
 
@@ -97,7 +98,7 @@ def board_stats():
         history.append({"date": moment.date(), "open": len(open_then),
                         "overdue": sum(bool(t.due_at and t.due_at < moment) for t in open_then)})
     return {"region": region, "now": now,
-            "by_department": _group(tasks, lambda t: t.lane, now),
+            "by_department": _group(tasks, lambda t: t.department or t.lane, now),  # lane code (0002)
             "by_item": _group(tasks, lambda t: t.item, now), "history": history}
 
 

@@ -132,6 +132,7 @@ def supervisor_sees_overdue_and_heat_map(page):
     assert page.locator("#diagram .count-badge .overdue-count").count() >= 1
     assert page.get_attribute("#diagram", "data-warnings") == "0"
     page.wait_for_selector("#chart-dept svg rect")
+    assert "卫生健康（助产机构）" in page.inner_html("#chart-dept")  # departments by lane code, named
     check_page(page, "supervisor-board")
 
 
