@@ -33,15 +33,21 @@ def test_login_is_throttled_after_repeated_failures(make_app):
     assert other.status_code == 200  # the throttle is per user and client, not global
 
 
-def test_tokens_expire(make_app):
+def _admin_signed_in(make_app, **config):
+    """A fresh app, its client and an admin's bearer header, checked to work."""
     from api.cli import initialise
-    from itsdangerous import URLSafeTimedSerializer
-    app = make_app(TOKEN_TTL_SECONDS=1)
+    app = make_app(**config)
     initialise(app)
     client = app.test_client()
     issued = client.post("/api/v1/auth/token", json={"username": "admin", "password": "demo"}).get_json()
     headers = {"Authorization": f"Bearer {issued['access_token']}"}
     assert client.get("/api/v1/definitions", headers=headers).status_code == 200
+    return app, client, headers
+
+
+def test_tokens_expire(make_app):
+    from itsdangerous import URLSafeTimedSerializer
+    _, client, headers = _admin_signed_in(make_app, TOKEN_TTL_SECONDS=1)
     time.sleep(2.5)  # signed timestamps have whole-second resolution
     expired = client.get("/api/v1/definitions", headers=headers)
     assert expired.status_code == 401 and expired.get_json()["errors"][0]["code"] == "unauthorized"
@@ -71,15 +77,9 @@ def test_no_secret_is_committed():
 def test_a_deactivated_user_is_refused_once_the_short_trust_lapses(make_app):
     from sqlalchemy import update
 
-    from api.cli import initialise
     from api.extensions import db
     from engine.models import User
-    app = make_app(AUTH_CACHE_SECONDS=0.5)
-    initialise(app)
-    client = app.test_client()
-    issued = client.post("/api/v1/auth/token", json={"username": "admin", "password": "demo"}).get_json()
-    headers = {"Authorization": f"Bearer {issued['access_token']}"}
-    assert client.get("/api/v1/definitions", headers=headers).status_code == 200
+    app, client, headers = _admin_signed_in(make_app, AUTH_CACHE_SECONDS=0.5)
     with app.app_context():
         db.session.execute(update(User).where(User.username == "admin").values(active=False))
         db.session.commit()
