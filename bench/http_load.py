@@ -65,54 +65,44 @@ def _threads(n: int, fn) -> list:
     return results
 
 
-def create_cases(args) -> tuple[int, list[float], int]:
-    headers, count, threads = args
-    form = qinbei.sample_form()
-
-    def run(_):
+def _timed(threads: int, jobs_of, call) -> tuple[int, list[float], int]:
+    """``threads`` threads, each with its own HTTP session, timing ``call(session, job)`` (True when it
+    succeeded) for every job of ``jobs_of(thread index)``: (calls, latencies, errors)."""
+    def run(i):
         session, lat, errors = requests.Session(), [], 0
-        for _ in range(count // threads):
+        for job in jobs_of(i):
             started = time.perf_counter()
-            r = session.post(f"{BASE}/api/v1/cases", headers=headers,
-                             json={"region": qinbei.REGION, "items": qinbei.ALL_ITEMS, "form": form})
+            ok = call(session, job)
             lat.append(time.perf_counter() - started)
-            errors += r.status_code != 201
+            errors += not ok
         return lat, errors
     out = _threads(threads, run)
     return sum(len(lat) for lat, _ in out), [x for lat, _ in out for x in lat], sum(e for _, e in out)
+
+
+def create_cases(args) -> tuple[int, list[float], int]:
+    headers, count, threads = args
+    body = {"region": qinbei.REGION, "items": qinbei.ALL_ITEMS, "form": qinbei.sample_form()}
+    return _timed(threads, lambda _: range(count // threads),
+                  lambda session, _: session.post(f"{BASE}/api/v1/cases", headers=headers, json=body)
+                  .status_code == 201)
 
 
 def complete_tasks(args) -> tuple[int, list[float], int]:
     headers, task_ids, threads = args
+    answer = {"data": qinbei.answer_for("acceptance_review")}
 
-    def run(i):
-        session, lat, errors = requests.Session(), [], 0
-        for task_id in task_ids[i::threads]:
-            started = time.perf_counter()
-            a = session.post(f"{BASE}/api/v1/tasks/{task_id}/claim", headers=headers)
-            b = session.post(f"{BASE}/api/v1/tasks/{task_id}/complete", headers=headers,
-                             json={"data": qinbei.answer_for("acceptance_review")})
-            lat.append(time.perf_counter() - started)
-            errors += a.status_code != 200 or b.status_code != 200
-        return lat, errors
-    out = _threads(threads, run)
-    return sum(len(lat) for lat, _ in out), [x for lat, _ in out for x in lat], sum(e for _, e in out)
+    def claim_and_complete(session, task_id) -> bool:
+        claimed = session.post(f"{BASE}/api/v1/tasks/{task_id}/claim", headers=headers)
+        completed = session.post(f"{BASE}/api/v1/tasks/{task_id}/complete", headers=headers, json=answer)
+        return claimed.status_code == 200 and completed.status_code == 200
+    return _timed(threads, lambda i: task_ids[i::threads], claim_and_complete)
 
 
 def list_tasks(args) -> tuple[int, list[float], int]:
     headers_list, count, threads = args
-
-    def run(i):
-        session, lat, errors = requests.Session(), [], 0
-        for n in range(count // threads):
-            headers = headers_list[(i + n) % len(headers_list)]
-            started = time.perf_counter()
-            r = session.get(f"{BASE}/api/v1/tasks", headers=headers)
-            lat.append(time.perf_counter() - started)
-            errors += r.status_code != 200
-        return lat, errors
-    out = _threads(threads, run)
-    return sum(len(lat) for lat, _ in out), [x for lat, _ in out for x in lat], sum(e for _, e in out)
+    return _timed(threads, lambda i: (headers_list[(i + n) % len(headers_list)] for n in range(count // threads)),
+                  lambda session, headers: session.get(f"{BASE}/api/v1/tasks", headers=headers).status_code == 200)
 
 
 def in_parallel(fn, jobs: list) -> tuple[float, int, list[float], int]:

@@ -2,6 +2,8 @@
 from dataclasses import dataclass
 from datetime import timedelta
 
+from SpiffWorkflow.bpmn.specs.event_definitions.item_aware_event import ErrorEventDefinition
+from SpiffWorkflow.bpmn.util import BpmnEvent
 from sqlalchemy import case as case_when, or_, select, update
 
 from engine import cases, runtime, timeline
@@ -81,13 +83,18 @@ def _locked_by(ctx, task_id: str, worker_id: str, fresh: Task | None = None) -> 
     return task
 
 
-def complete(ctx, task_id: str, worker_id: str, variables: dict) -> Task:
+def _locked_step(ctx, task_id: str, worker_id: str) -> tuple[Case, Task, dict]:
+    """The start of a worker's step: the case locked first, its open tasks read once, the task's lock checked."""
     try:
         case = cases.case_of_task(ctx, task_id)
     except NotFound:
         raise NotFound("外部任务不存在", field="id") from None
     open_rows = runtime.open_task_rows(ctx, case.id)
-    task = _locked_by(ctx, task_id, worker_id, open_rows.get(task_id))
+    return case, _locked_by(ctx, task_id, worker_id, open_rows.get(task_id)), open_rows
+
+
+def complete(ctx, task_id: str, worker_id: str, variables: dict) -> Task:
+    case, task, open_rows = _locked_step(ctx, task_id, worker_id)
     variables = dict(variables or {})
     licence = variables.pop("elicence", None)
     if licence:
@@ -212,14 +219,7 @@ def retry_incident(ctx, incident_id: int, retries: int = 1) -> Incident:
 def bpmn_error(ctx, task_id: str, worker_id: str, error_code: str, message: str = "",
                variables: dict | None = None) -> Task:
     """Throw a BPMN error from the waiting service task; the diagram's error boundary catches it."""
-    from SpiffWorkflow.bpmn.specs.event_definitions.item_aware_event import ErrorEventDefinition
-    from SpiffWorkflow.bpmn.util import BpmnEvent
-
-    task = ctx.session.get(Task, task_id)
-    if task is None:
-        raise NotFound("外部任务不存在", field="id")
-    case = cases.get_case(ctx, task.case_id, for_update=True)
-    task = _locked_by(ctx, task_id, worker_id)
+    case, task, open_rows = _locked_step(ctx, task_id, worker_id)
     definition = spec_cache.version(ctx.session, task.definition_id)
     task.state, task.completed_at, task.completed_by = TaskState.CANCELLED.value, ctx.now(), worker_id
     task.error_message, task.lock_owner, task.lock_expires_at = f"BPMN 错误 {error_code}：{message}", None, None
@@ -230,7 +230,7 @@ def bpmn_error(ctx, task_id: str, worker_id: str, error_code: str, message: str 
                                  target=spiff_task.workflow))
 
     runtime.run_step(ctx, case, definition, task, act, worker_id, "bpmn_error",
-                     {"code": error_code, "message": message})
+                     {"code": error_code, "message": message}, open_rows=open_rows)
     return task
 
 

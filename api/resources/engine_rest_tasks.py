@@ -103,7 +103,8 @@ def fetch_and_lock(body):
     wait_ms = min(body["asyncResponseTimeout"] or 0, MAX_LONG_POLL_MS)
     # a waiting request holds one of the process's threads: only so many may wait at once, the others
     # answer at once (with what there is) so clerks' requests never queue behind idle workers
-    waiting = wait_ms > 0 and current_app.extensions["newborn"].long_poll_slots.acquire(blocking=False)
+    slots = current_app.extensions["newborn"].long_poll_slots
+    waiting = wait_ms > 0 and slots.acquire(blocking=False)
     deadline = time.monotonic() + (wait_ms / 1000 if waiting else 0)
     try:
         while True:
@@ -119,7 +120,7 @@ def fetch_and_lock(body):
             time.sleep(min(POLL_INTERVAL_S, max(deadline - time.monotonic(), 0)))
     finally:
         if waiting:
-            current_app.extensions["newborn"].long_poll_slots.release()
+            slots.release()
 
 
 

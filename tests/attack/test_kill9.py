@@ -22,7 +22,7 @@ from engine.runtime import load_workflow, waiting_tasks
 from engine.states import OPEN_TASK_STATES
 from tests.api.helpers import ROOT, sample_form
 from tests.engine.helpers import clear_scheduler_jobs, engine_context, open_tasks, run_service_tasks, start_accepted_case
-from tests.workers.conftest import STAMP_BPMN, STAMP_TOPIC, STAMP_WORKER, add_worker_account
+from tests.workers.conftest import STAMP_BPMN, STAMP_TOPIC, STAMP_WORKER, add_worker_account, wait_for
 from workers.department_server import DepartmentServer
 
 ON_PG = bool(os.environ.get("TEST_DATABASE_URL"))
@@ -33,15 +33,6 @@ ADMIN = ("admin", "demo")
 
 
 # ---- real processes -------------------------------------------------------------------------------
-
-def wait_for(condition, timeout: float, what: str) -> None:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if condition():
-            return
-        time.sleep(0.1)
-    raise AssertionError(f"timed out after {timeout} s waiting for {what}")
-
 
 def bearer(url: str, username: str) -> dict:
     response = requests.post(f"{url}/api/v1/auth/token", json={"username": username, "password": "demo"},

@@ -1,5 +1,6 @@
 """A real server on 127.0.0.1 (the app in a thread), a stand-in department, a test process to deploy."""
 import threading
+import time
 from pathlib import Path
 
 import pytest
@@ -16,6 +17,16 @@ STAMP_BPMN = ROOT / "tests/data/camunda/stamp.bpmn"
 STAMP_TOPIC = "stamp.issue"
 ADMIN = ("admin", "demo")
 STAMP_WORKER = ("stamp.worker", "demo")
+
+
+def wait_for(condition, timeout: float = 60.0, what: str = "condition") -> None:
+    """Poll ``condition`` until it holds; fail saying what was awaited."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if condition():
+            return
+        time.sleep(0.1)
+    raise AssertionError(f"timed out after {timeout} s waiting for {what}")
 
 
 class LiveServer:

@@ -3,14 +3,13 @@ import os
 import signal
 import subprocess
 import sys
-import time
 from collections import Counter
 
 import requests
 from sqlalchemy import select
 
 from engine.models import CaseEvent, ELicence, Task
-from tests.workers.conftest import ROOT, STAMP_TOPIC, STAMP_WORKER, rows, start_stamps
+from tests.workers.conftest import ROOT, STAMP_TOPIC, STAMP_WORKER, rows, start_stamps, wait_for
 
 # 200 as the acceptance says on PostgreSQL; fewer on the SQLite file, to keep the suite fast
 MANY = 200 if os.environ.get("TEST_DATABASE_URL") else 40
@@ -23,15 +22,6 @@ def spawn_worker(live, department, worker_id, lock_ms=60_000, env=None):
                "--wait-ms", "300", "--worker-id", worker_id]
     return subprocess.Popen(command, cwd=ROOT, env={**os.environ, "LOG_LEVEL": "WARNING", **(env or {})},
                             stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
-
-
-def wait_for(condition, timeout=60.0, what="condition"):
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if condition():
-            return
-        time.sleep(0.2)
-    raise AssertionError(f"timed out waiting for {what}")
 
 
 def stop(process) -> int:

@@ -46,9 +46,8 @@ function evaluation(c) {
 
 async function load() {
   const context = await pageContext();
-  const result = await api("GET", `/api/v1/cases/${CASE_ID}`);
-  if (!result.ok) { fill("case-summary", el("p.error", {}, apiError(result))); return; }
-  const c = result.data;
+  const c = await getOrShow("case-summary", `/api/v1/cases/${CASE_ID}`);
+  if (!c) return;
   fill("case-summary", el("dl.facts", {},
     el("dt", {}, "状态"), el("dd", { id: "case-status" }, c.status_label, c.paused ? "（补正中，计时暂停）" : ""),
     el("dt", {}, "提交时间"), el("dd", {}, fmtDate(c.submitted_at, true)),

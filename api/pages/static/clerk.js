@@ -21,9 +21,9 @@ async function act(taskId, action) {
 }
 
 async function list(id, query, context, mine) {
-  const result = await api("GET", `/api/v1/tasks?${query}&sort=due_at&per_page=100`);
-  if (!result.ok) { fill(id, el("p.error", {}, apiError(result))); return; }
-  const tasks = result.data.items;
+  const page = await getOrShow(id, `/api/v1/tasks?${query}&sort=due_at&per_page=100`);
+  if (!page) return;
+  const tasks = page.items;
   if (!tasks.length) { fill(id, el("p", {}, "暂无任务")); return; }
   fill(id, table(["灯", "任务", "事项", "申请人", "办理期限", "操作"], taskRows(tasks, context, mine)));
 }

@@ -64,6 +64,14 @@ function apiError(result) {
   return errors.map((e) => e.message).join("；") || `请求失败（${result.status}）`;
 }
 
+/* GET url; on failure the error is shown in element ``id`` and null is returned. */
+async function getOrShow(id, url) {
+  const result = await api("GET", url);
+  if (result.ok) return result.data;
+  fill(id, el("p.error", {}, apiError(result)));
+  return null;
+}
+
 function table(headers, rows, caption) {
   return el("table", {},
     caption ? el("caption", {}, caption) : null,

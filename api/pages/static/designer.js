@@ -10,14 +10,14 @@ async function view(key, version) {
 }
 
 async function loadDefinitions() {
-  const result = await api("GET", "/api/v1/definitions");
-  if (!result.ok) { fill("definitions", el("p.error", {}, apiError(result))); return []; }
-  const rows = result.data.map((d) => el("tr", { "data-key": d.key, "data-version": d.version },
+  const definitions = await getOrShow("definitions", "/api/v1/definitions");
+  if (!definitions) return [];
+  const rows = definitions.map((d) => el("tr", { "data-key": d.key, "data-version": d.version },
     el("td", {}, d.name || d.key), el("td", {}, d.region || "—"), el("td", {}, `v${d.version}`),
     el("td", {}, fmtDate(d.deployed_at || d.created_at, true)),
     el("td", {}, el("button", { type: "button", onclick: () => view(d.key, d.version), "aria-label": `查看 ${d.key} 第 ${d.version} 版流程图` }, "查看"))));
   fill("definitions", table(["流程", "地区", "版本", "部署时间", "流程图"], rows));
-  return result.data;
+  return definitions;
 }
 
 const uploadForm = document.getElementById("upload-form");

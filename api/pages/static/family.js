@@ -1,10 +1,10 @@
 /* 我的办件: the family's cases with their status and deadline. */
 "use strict";
 async function load() {
-  const result = await api("GET", "/api/v1/cases?per_page=100");
-  if (!result.ok) { fill("cases", el("p.error", {}, apiError(result))); return; }
+  const page = await getOrShow("cases", "/api/v1/cases?per_page=100");
+  if (!page) return;
   const context = await pageContext();
-  const rows = result.data.items.map((c) => el("tr", { "data-case-id": c.id },
+  const rows = page.items.map((c) => el("tr", { "data-case-id": c.id },
     el("td", {}, el("a", { href: `/family/cases/${c.id}` }, fmtDate(c.submitted_at, true) + " 的申请")),
     el("td", {}, c.items.map((i) => context.items[i] || i).join("、")),
     el("td", {}, c.status_label), el("td", {}, fmtDate(c.deadline))));

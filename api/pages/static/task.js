@@ -99,9 +99,8 @@ function actions(task, context) {
 
 async function load() {
   const context = await pageContext();
-  const result = await api("GET", `/api/v1/tasks/${TASK_ID}`);
-  if (!result.ok) { fill("task-info", el("p.error", {}, apiError(result))); return; }
-  const task = result.data;
+  const task = await getOrShow("task-info", `/api/v1/tasks/${TASK_ID}`);
+  if (!task) return;
   currentFields = (task.form && task.form.fields) || [];
   fill("task-info", info(task, context));
   const open = task.state === "claimed" && task.assignee === context.username;
