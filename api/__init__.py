@@ -10,8 +10,7 @@ from api import auth, errors
 from api.config import Config
 from api.extensions import api, db
 from api.regions import RegionRegistry
-from engine.calendar import WorkingCalendar, default_calendar
-from engine.clock import CHINA, Clock, SystemClock
+from engine import CHINA, Clock, default_calendar, SystemClock, WorkingCalendar
 
 
 @dataclass
@@ -65,14 +64,14 @@ def create_app(config: Config | None = None, clock: Clock | None = None) -> Flas
 
 
 def _engine_options(url: str) -> dict:
-    from engine.db import engine_options
+    from engine import engine_options
     return engine_options(url)
 
 
 def _sqlite_pragmas(engine) -> None:
     if engine.dialect.name == "sqlite":
         from sqlalchemy import event
-        from engine.db import sqlite_pragmas
+        from engine import sqlite_pragmas
         event.listen(engine, "connect", sqlite_pragmas)
 
 

@@ -12,9 +12,7 @@ from sqlalchemy import select
 from werkzeug.security import check_password_hash, generate_password_hash
 
 from api.extensions import db
-from engine.actors import Actor
-from engine.models import User
-from engine.states import Role
+from engine import Actor, Role, User
 
 hash_password = generate_password_hash
 

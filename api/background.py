@@ -3,7 +3,7 @@ import atexit
 import json
 
 from api.extensions import db
-from engine.db import make_session_factory
+from engine import make_session_factory
 
 
 def start(app) -> None:
@@ -19,7 +19,7 @@ def start(app) -> None:
         worker.start()
         _start_outbox(app, factory, state)
     if app.config.get("RUN_SCHEDULER"):
-        from engine.scheduler import EscalationScheduler
+        from engine import EscalationScheduler
         with app.app_context():
             scheduler = EscalationScheduler(db.engine, state.calendar, state.clock)
         state.listeners.append(scheduler)
@@ -39,7 +39,7 @@ def department_adapter(config):
 
 
 def _start_outbox(app, factory, state) -> None:
-    from engine.notifications import OutboxDispatcher, get_notifier
+    from engine import OutboxDispatcher, get_notifier
     notifier = get_notifier(app.config["SMS_NOTIFIER"], app.config.get("SMS_GATEWAY_URL"),
                             app.config.get("SMS_GATEWAY_TOKEN"))
     dispatcher = OutboxDispatcher(factory, notifier, state.clock)

@@ -44,7 +44,7 @@ def init_command():
 def deploy_command(paths):
     """Deploy BPMN files (default: every region folder)."""
     from api.deployment import deploy_bytes
-    from engine.errors import DeployRejected
+    from engine import DeployRejected
     registry = current_app.extensions["newborn"].regions
     files = list(paths) or [r.folder / "process.bpmn" for r in registry.all()]
     for path in files:
@@ -69,7 +69,7 @@ def seed_demo_command():
 @click.option("--region")
 def cases_command(region):
     """List cases."""
-    from engine.models import Case
+    from engine import Case
     stmt = select(Case).order_by(Case.submitted_at)
     if region:
         stmt = stmt.where(Case.region == region)
@@ -81,8 +81,8 @@ def cases_command(region):
 @click.option("--case", "case_id")
 def tasks_command(case_id):
     """List open tasks."""
-    from engine.models import Task
-    from engine.states import OPEN_TASK_STATES
+    from engine import Task
+    from engine import OPEN_TASK_STATES
     stmt = select(Task).where(Task.state.in_(OPEN_TASK_STATES)).order_by(Task.created_at)
     if case_id:
         stmt = stmt.where(Task.case_id == case_id)

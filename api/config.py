@@ -65,5 +65,5 @@ class Config:
 
 
 def _normalise(url: str) -> str:
-    from engine.db import normalise_url
+    from engine import normalise_url
     return normalise_url(url)

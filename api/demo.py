@@ -3,10 +3,7 @@ from sqlalchemy import select
 
 from api.auth import hash_password
 from api.extensions import db
-from engine.bpmn.model import CAMUNDA_NS, NS
-from engine.bpmn.safe_xml import parse_bpmn_bytes
-from engine.models import User
-from engine.states import Role
+from engine import CAMUNDA_NS, NS, parse_bpmn_bytes, Role, User
 
 DEMO_PASSWORD = "demo"
 FAMILY_GROUP = "applicant"

@@ -3,9 +3,7 @@ from sqlalchemy import select
 
 from api.extensions import db
 from api.services import engine_context
-from engine import definitions
-from engine.models import User
-from engine.states import Role
+from engine import definitions, Role, User
 
 FAMILY_GROUP = "applicant"
 

@@ -3,7 +3,7 @@ from flask_smorest import Api
 from flask_sqlalchemy import SQLAlchemy
 
 from api.schemas import Errors
-from engine.models import Base
+from engine import Base
 
 
 class NewbornApi(Api):

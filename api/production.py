@@ -77,7 +77,7 @@ def prepare(conf: dict) -> list[str]:
     from api.cli import initialise
     from api.config import Config
     from api.extensions import db
-    from engine.models import Definition
+    from engine import Definition
     app = create_app(Config(RUN_WORKERS=False, RUN_SCHEDULER=False, TESTING=True))
     if conf["seed_demo"]:
         initialise(app)
@@ -95,9 +95,9 @@ def _initialise_without_demo(app, conf: dict) -> None:
     from api.auth import hash_password
     from api.extensions import db
     from engine import db as engine_db
-    from engine.definitions import deploy_folder
-    from engine.models import User
-    from engine.states import Role
+    from engine import deploy_folder
+    from engine import User
+    from engine import Role
     engine_db.upgrade(app.config["DATABASE_URL"])
     with app.app_context():
         state = app.extensions["newborn"]

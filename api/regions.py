@@ -4,9 +4,7 @@ from pathlib import Path
 
 from lxml import etree
 
-from engine.bpmn.model import executable_processes, process_properties
-from engine.bpmn.safe_xml import parse_bpmn_bytes
-from engine.errors import NotFound
+from engine import executable_processes, NotFound, parse_bpmn_bytes, process_properties
 
 
 @dataclass

@@ -1,7 +1,7 @@
 """Request and response schemas; flask-smorest turns them into the OpenAPI document."""
 from marshmallow import Schema, fields, validate
 
-from engine.clock import CHINA
+from engine import CHINA
 
 
 class ChinaDateTime(fields.DateTime):

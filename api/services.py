@@ -2,7 +2,7 @@
 from flask import current_app
 
 from api.extensions import db
-from engine.context import EngineContext
+from engine import EngineContext
 
 
 def engine_context() -> EngineContext:

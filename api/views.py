@@ -1,10 +1,10 @@
 """Plain dicts of engine rows for responses; ID numbers masked unless the reader may see them."""
 from sqlalchemy import select
 
-from engine.cases import ITEM_NAMES
-from engine.notices import delivery_of
-from engine.models import CaseEvent, CaseItem, ELicence, Evaluation, Notice, Task
-from engine.states import ITEM_STATUS_LABELS, ItemStatus, OPEN_TASK_STATES
+from engine import (
+    CaseEvent, CaseItem, delivery_of, ELicence, Evaluation, ITEM_NAMES, ITEM_STATUS_LABELS, ItemStatus,
+    Notice, OPEN_TASK_STATES, Task
+)
 
 CASE_STATUS_LABELS = {"review": "待受理", "correction": "待补正", "in_progress": "办理中",
                       "completed": "已办结", "refused": "不予受理", "stopped": "无法继续办理", "failed": "流程异常"}

@@ -1,7 +1,7 @@
 """Bulk-generate plausible cases, tasks and candidate rows inside PostgreSQL (PostgreSQL only).
 
 Rows copy the deployed definitions' real user activities (name, lane, candidate groups, form key,
-item, limit), so every list query sees what production would: like engine/runtime.py, only open tasks
+item, limit), so every list query sees what production would: like engine/work/runtime.py, only open tasks
 have candidate rows (a closing task's rows are deleted).
 """
 import json
@@ -12,7 +12,7 @@ import psycopg
 from bench import qinbei
 
 FINISHED_TASKS_PER_CASE = 10
-HOSPITALS = 20  # each case's 助产机构 is one of these; health and cdc tasks carry it (engine/runtime.py)
+HOSPITALS = 20  # each case's 助产机构 is one of these; health and cdc tasks carry it (engine/work/runtime.py)
 
 
 def user_activities(conn) -> list[tuple]:

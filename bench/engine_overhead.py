@@ -21,15 +21,15 @@ from SpiffWorkflow.bpmn.specs.defaults import ServiceTask
 from sqlalchemy import select, text
 
 from bench import qinbei
-from engine import cases, external, runtime, tasks
+from engine.work import cases, external, runtime, tasks
 from engine.actors import Actor
 from engine.bpmn.serializer import _spec_config
-from engine.calendar import default_calendar
-from engine.clock import SystemClock
+from engine.deadlines.calendar import default_calendar
+from engine.deadlines.clock import SystemClock
 from engine.context import EngineContext
-from engine.db import make_engine, make_session_factory, upgrade
+from engine.store.db import make_engine, make_session_factory, upgrade
 from engine.definitions import deploy, spec_cache
-from engine.models import Definition, Task
+from engine.store.models import Definition, Task
 from engine.states import OPEN_TASK_STATES, Role
 from workers.adapters.simulated import SimulatedDepartment
 

@@ -185,10 +185,10 @@ def _clerk_names(regions) -> list[str]:
 
 def phase_scheduler(engine, sample: int) -> dict:
     """Escalation firing with 100,000 pending task timers (the open tasks have limits and due times)."""
-    from engine import escalation
-    from engine.calendar import default_calendar
-    from engine.clock import VirtualClock
-    from engine.db import make_session_factory
+    from engine.deadlines import escalation
+    from engine.deadlines.calendar import default_calendar
+    from engine.deadlines.clock import VirtualClock
+    from engine.store.db import make_session_factory
     calendar, factory = default_calendar(), make_session_factory(engine)
     clock = VirtualClock(datetime.now() + timedelta(days=3))
     with factory() as session:
@@ -223,7 +223,7 @@ def main(argv=None) -> dict:
     parser.add_argument("--list-requests", type=int, default=1000, help="per role")
     parser.add_argument("--fire", type=int, default=3000, help="escalations to fire")
     args = parser.parse_args(argv)
-    from engine.db import make_engine
+    from engine.store.db import make_engine
     url = fresh_pg(args.pg, "bench_http")
     server = start_server(url, args.api_processes)
     engine = make_engine(url)

@@ -19,7 +19,7 @@ from sqlalchemy import text
 from bench import bulk, http_load
 from bench.engine_overhead import fresh_pg
 from bench.http_load import pct, start_server, token
-from engine.db import make_engine
+from engine.store.db import make_engine
 
 # a port of its own: bench.http_load (8222) may be running for someone else on this shared machine
 http_load.PORT, http_load.BASE = 8232, "http://127.0.0.1:8232"

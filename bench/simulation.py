@@ -3,7 +3,7 @@
     .venv/bin/python -m bench.simulation [--cases 1000] [--days 30] [--capacity health=60,police=40]
                                          [--failure-rate 0.05] [--database-url URL] [--profile 30]
 
-Runs ``engine.simulation.Simulation`` as ``python -m engine simulate`` does (default: a temporary
+Runs ``engine.simulation.replay.Simulation`` as ``python -m engine simulate`` does (default: a temporary
 SQLite file without fsync) and prints wall time, cases/s and engine steps/s
 (case starts plus task completions, counted by an engine listener), with the load average
 before and after: the machine is shared, so a figure means little without it. ``--profile N``
@@ -17,8 +17,8 @@ import pstats
 import time
 from datetime import datetime
 
-from engine.simulation import Simulation, SimulationConfig, totals
-from engine.simulation_cli import parse_capacity
+from engine.simulation.replay import Simulation, SimulationConfig, totals
+from engine.simulation.cli import parse_capacity
 
 
 def main(argv=None) -> int:

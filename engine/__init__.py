@@ -1,0 +1,137 @@
+"""The engine's surface: every name the web layer (``api``) and the workers may use.
+
+The engine runs SpiffWorkflow for the regions' BPMN processes, with no Flask. It is arranged by role:
+
+- ``engine.bpmn``       the BPMN model: safe XML, the Camunda-aware parser, validation, expressions;
+- ``engine.store``      tables, sessions, transactions, migrations, the committed-workflow cache;
+- ``engine.work``       cases, the engine step, user tasks, external tasks, family tasks, 补正;
+- ``engine.deadlines``  the working-day calendar, deadlines, escalation, the scheduler, supervision;
+- ``engine.notify``     SMS outbox, notices, timeline, archive;
+- ``engine.simulation`` the month replay on a virtual clock (``python -m engine simulate``);
+
+and a few top-level modules: ``errors`` and ``states`` (the vocabulary), ``actors`` (who may see and do
+what), ``context`` (what every operation is given), ``definitions`` (deploying BPMN), ``background``.
+``api`` and ``workers`` import from here only (import-linter holds them to it); inside the engine,
+modules import each other by their full path.
+"""
+
+from engine import definitions, errors
+from engine.errors import Conflict, DeployRejected, Invalid, NotFound, Problem, ProcessFailure
+from engine.states import (
+    CaseStatus,
+    EscalationLevel,
+    ITEM_STATUS_LABELS,
+    ItemStatus,
+    OPEN_TASK_STATES,
+    Role,
+    TaskState,
+)
+from engine.actors import Actor, may_read_case, may_work_task
+from engine.context import EngineContext
+from engine.background import WakeableLoop
+from engine.definitions import deploy_folder, latest_for_region, spec_cache
+from engine.bpmn.model import CAMUNDA_NS, executable_processes, NS, process_properties
+from engine.bpmn.safe_xml import parse_bpmn_bytes
+from engine.store import db
+from engine.store.db import (
+    alembic_config,
+    engine_options,
+    make_session_factory,
+    normalise_url,
+    sqlite_pragmas,
+)
+from engine.store.models import (
+    Base,
+    Case,
+    CaseEvent,
+    CaseItem,
+    Definition,
+    Deployment,
+    ELicence,
+    Evaluation,
+    Incident,
+    Notice,
+    Task,
+    task_open_work_keys,
+    TaskCandidate,
+    User,
+)
+from engine.work import cases, external, family_tasks, supplements, tasks
+from engine.work.cases import ITEM_NAMES
+from engine.deadlines import supervision
+from engine.deadlines.calendar import default_calendar, WorkingCalendar
+from engine.deadlines.clock import CHINA, Clock, SystemClock
+from engine.deadlines.scheduler import EscalationScheduler
+from engine.notify import archive, notices, timeline
+from engine.notify.notices import delivery_of
+from engine.notify.notifications import get_notifier, OutboxDispatcher
+
+__all__ = [
+    "Actor",
+    "alembic_config",
+    "archive",
+    "Base",
+    "CAMUNDA_NS",
+    "Case",
+    "CaseEvent",
+    "CaseItem",
+    "cases",
+    "CaseStatus",
+    "CHINA",
+    "Clock",
+    "Conflict",
+    "db",
+    "default_calendar",
+    "Definition",
+    "definitions",
+    "delivery_of",
+    "deploy_folder",
+    "Deployment",
+    "DeployRejected",
+    "ELicence",
+    "engine_options",
+    "EngineContext",
+    "errors",
+    "EscalationLevel",
+    "EscalationScheduler",
+    "Evaluation",
+    "executable_processes",
+    "external",
+    "family_tasks",
+    "get_notifier",
+    "Incident",
+    "Invalid",
+    "ITEM_NAMES",
+    "ITEM_STATUS_LABELS",
+    "ItemStatus",
+    "latest_for_region",
+    "make_session_factory",
+    "may_read_case",
+    "may_work_task",
+    "normalise_url",
+    "NotFound",
+    "Notice",
+    "notices",
+    "NS",
+    "OPEN_TASK_STATES",
+    "OutboxDispatcher",
+    "parse_bpmn_bytes",
+    "Problem",
+    "process_properties",
+    "ProcessFailure",
+    "Role",
+    "spec_cache",
+    "sqlite_pragmas",
+    "supervision",
+    "supplements",
+    "SystemClock",
+    "Task",
+    "task_open_work_keys",
+    "TaskCandidate",
+    "tasks",
+    "TaskState",
+    "timeline",
+    "User",
+    "WakeableLoop",
+    "WorkingCalendar",
+]

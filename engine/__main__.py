@@ -18,19 +18,19 @@ def main(argv=None) -> int:
     scheduler.add_argument("--reconcile-seconds", type=float, default=60)
     scheduler.add_argument("--clock-offset-seconds", type=float, default=0,
                            help="run as if the time were now + offset (tests, rehearsals)")
-    from engine.simulation_cli import add_arguments
+    from engine.simulation.cli import add_arguments
     add_arguments(commands.add_parser("simulate", help="replay N cases of a region on a virtual clock"))
     args = parser.parse_args(argv)
     if args.command == "calendar":
         return calendar_command(args.args)
     if args.command == "scheduler":
         return scheduler_command(args)
-    from engine.simulation_cli import run
+    from engine.simulation.cli import run
     return run(args)
 
 
 def calendar_command(args: list[str]) -> int:
-    from engine.calendar import CalendarDataError, WorkingCalendar, parse_year_file
+    from engine.deadlines.calendar import CalendarDataError, WorkingCalendar, parse_year_file
     if args[0] == "check":
         if len(args) != 2:
             print("用法：python -m engine calendar check FILE", file=sys.stderr)
@@ -54,8 +54,8 @@ def calendar_command(args: list[str]) -> int:
 
 
 def scheduler_command(args) -> int:
-    from engine.calendar import default_calendar
-    from engine.scheduler import EscalationScheduler, OffsetClock
+    from engine.deadlines.calendar import default_calendar
+    from engine.deadlines.scheduler import EscalationScheduler, OffsetClock
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(message)s")
     scheduler = EscalationScheduler(args.database_url, default_calendar(),
                                     OffsetClock(timedelta(seconds=args.clock_offset_seconds)),

@@ -3,8 +3,8 @@ from dataclasses import dataclass, field
 
 from sqlalchemy.orm import Session
 
-from engine.calendar import WorkingCalendar, default_calendar
-from engine.clock import Clock, SystemClock
+from engine.deadlines.calendar import WorkingCalendar, default_calendar
+from engine.deadlines.clock import Clock, SystemClock
 
 
 @dataclass

@@ -14,7 +14,7 @@ from engine.bpmn.parser import NewbornParser
 from engine.bpmn.safe_xml import XmlRejected, parse_bpmn_bytes
 from engine.bpmn.serializer import SpecSerializer
 from engine.errors import DeployRejected, NotFound, Problem
-from engine.models import Definition, Deployment
+from engine.store.models import Definition, Deployment
 
 _spec_serializer = SpecSerializer()
 

@@ -23,7 +23,7 @@ RELEASED_REVISION = "0001"  # PostgreSQL runs the suite on a schema upgraded fro
 
 @pytest.fixture(scope="session")
 def database_url(tmp_path_factory):
-    from engine.db import make_engine, upgrade
+    from engine.store.db import make_engine, upgrade
     url = os.environ.get("TEST_DATABASE_URL")
     if url:
         engine = make_engine(url)
@@ -40,8 +40,8 @@ def database_url(tmp_path_factory):
 
 @pytest.fixture
 def clean_db(database_url):
-    from engine.db import make_engine
-    from engine.models import Base
+    from engine.store.db import make_engine
+    from engine.store.models import Base
     engine = make_engine(database_url)
     with engine.begin() as conn:
         names = [t.name for t in reversed(Base.metadata.sorted_tables)]
@@ -56,7 +56,7 @@ def clean_db(database_url):
 
 @pytest.fixture
 def clock():
-    from engine.clock import VirtualClock
+    from engine.deadlines.clock import VirtualClock
     return VirtualClock(TEST_START)
 
 

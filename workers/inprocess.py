@@ -1,10 +1,7 @@
 """Workers inside the embedded app: a thread that serves every topic through the engine directly."""
 import logging
 
-from engine import external
-from engine.background import WakeableLoop
-from engine.context import EngineContext
-from engine.errors import Conflict, NotFound, ProcessFailure
+from engine import Conflict, EngineContext, external, NotFound, ProcessFailure, WakeableLoop
 from workers.adapters.base import AdapterError, BpmnError
 
 log = logging.getLogger(__name__)

@@ -10,9 +10,7 @@ from api.auth import current_actor, login_required
 from api.extensions import db
 from api.pages import blp
 from api.services import engine_context
-from engine.cases import ITEM_NAMES
-from engine.models import Task
-from engine.states import OPEN_TASK_STATES, Role
+from engine import ITEM_NAMES, OPEN_TASK_STATES, Role, Task
 from forms import codes
 
 LANE_NAMES = {"health": "卫生健康（助产机构）", "cdc": "疾控（预防接种）", "police": "公安（户籍）",

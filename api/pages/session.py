@@ -11,8 +11,7 @@ from werkzeug.exceptions import HTTPException
 from api.auth import check_credentials
 from api.extensions import db
 from api.pages import blp
-from engine.models import User
-from engine.states import Role
+from engine import Role, User
 
 SAFE_METHODS = ("GET", "HEAD", "OPTIONS")
 API_PREFIXES = ("/api/", "/engine-rest/", "/pages-api/")

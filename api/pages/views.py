@@ -4,7 +4,7 @@ from flask import abort, render_template, send_from_directory
 from api.config import ROOT
 from api.pages import blp
 from api.pages.session import page
-from engine.states import Role
+from engine import Role
 
 VENDOR = {"bpmn-js": ROOT / "node_modules" / "bpmn-js" / "dist"}
 

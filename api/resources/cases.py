@@ -8,12 +8,10 @@ from api.extensions import db
 from api.schemas import CaseCreate, CaseQuery, DeliveryRequest, EvaluationRequest, SupplementRequest
 from api.services import engine_context, region_registry
 from api.views import case_row, case_view
-from engine import cases as engine_cases
-from engine import archive, notices, supplements, timeline
-from engine.actors import may_read_case
-from engine.errors import Invalid, NotFound, Problem
-from engine.models import Case, CaseItem, Notice, Task
-from engine.states import ItemStatus, Role
+from engine import (
+    archive, Case, CaseItem, cases as engine_cases, Invalid, ItemStatus, may_read_case, NotFound,
+    Notice, notices, Problem, Role, supplements, Task, timeline
+)
 from forms import notices as notice_forms
 
 blp = Blueprint("cases", __name__, url_prefix="/api/v1/cases", description="办件：申请、进度、补正、评价")

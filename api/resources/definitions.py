@@ -6,9 +6,7 @@ from api.auth import current_actor, login_required
 from api.deployment import deploy_bytes
 from api.extensions import db
 from api.schemas import DefinitionOut
-from engine.errors import Invalid, NotFound, Problem
-from engine.models import Definition
-from engine.states import Role
+from engine import Definition, Invalid, NotFound, Problem, Role
 
 blp = Blueprint("definitions", __name__, url_prefix="/api/v1/definitions", description="流程定义与版本")
 

@@ -12,10 +12,7 @@ from api.resources.engine_rest_json import (
     InvalidRequest, definition_dto, deployment_dto, error, instance_dto, variables_in,
 )
 from api.services import engine_context
-from engine import cases, definitions, timeline
-from engine.errors import DeployRejected, NotFound
-from engine.models import Definition, Deployment
-from engine.states import Role
+from engine import cases, Definition, definitions, Deployment, DeployRejected, NotFound, Role, timeline
 
 CONTROL_FIELDS = ("deployment-name", "deployment-source", "enable-duplicate-filtering", "deploy-changed-only",
                   "tenant-id", "deployment-activation-time")

@@ -155,7 +155,7 @@ def deployment_dto(deployment, base_url: str, definitions=None) -> dict:
 
 
 def instance_dto(case, base_url: str) -> dict:
-    from engine.states import CaseStatus
+    from engine import CaseStatus
     return {"links": [{"method": "GET", "href": f"{base_url}process-instance/{case.id}", "rel": "self"}],
             "id": case.id, "definitionId": case.definition_id, "definitionKey": definition_key(case.definition_id),
             "businessKey": case.business_key, "caseInstanceId": None,

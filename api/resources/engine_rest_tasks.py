@@ -11,9 +11,7 @@ from api.resources.engine_rest_json import (
     InvalidRequest, external_task_dto, locked_task_dto, variables_in,
 )
 from api.services import engine_context
-from engine import external
-from engine.models import Case
-from engine.states import Role
+from engine import Case, external, Role
 
 MAX_LONG_POLL_MS = 60_000
 POLL_INTERVAL_S = 0.1

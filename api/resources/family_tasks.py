@@ -6,9 +6,7 @@ from api.extensions import db
 from api.resources.cases import readable_case
 from api.schemas import TaskComplete
 from api.services import engine_context
-from engine import family_tasks
-from engine.definitions import spec_cache
-from engine.states import Role
+from engine import family_tasks, Role, spec_cache
 
 blp = Blueprint("family_tasks", __name__, url_prefix="/api/v1/cases", description="申请人待办（扫码付邮费、上传户口页）")
 

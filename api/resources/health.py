@@ -15,8 +15,7 @@ from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily
 from sqlalchemy import func, select, text
 
 from api.extensions import db
-from engine.models import Incident, Task
-from engine.states import OPEN_TASK_STATES, TaskState
+from engine import Incident, OPEN_TASK_STATES, Task, TaskState
 
 blp = Blueprint("health", __name__, url_prefix=None, description="健康检查与指标")
 
@@ -106,7 +105,7 @@ def _migration_head() -> str | None:
     head = current_app.extensions.get("newborn_migration_head")
     if head is None:
         from alembic.script import ScriptDirectory
-        from engine.db import alembic_config
+        from engine import alembic_config
         head = ScriptDirectory.from_config(alembic_config(current_app.config["DATABASE_URL"])).get_current_head()
         current_app.extensions["newborn_migration_head"] = head
     return head

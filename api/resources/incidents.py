@@ -6,10 +6,7 @@ from marshmallow import EXCLUDE, Schema, fields, validate
 from api.auth import current_actor, login_required
 from api.extensions import db
 from api.services import engine_context
-from engine import external, timeline
-from engine.errors import NotFound
-from engine.models import Incident, Task
-from engine.states import Role
+from engine import external, Incident, NotFound, Role, Task, timeline
 
 blp = Blueprint("incidents", __name__, url_prefix="/api/v1/supervision", description="外部任务事件（incident）")
 

@@ -5,9 +5,7 @@ from api.auth import login_required
 from api.extensions import db
 from api.schemas import RegionSummary
 from api.services import region_registry
-from engine.cases import ITEM_NAMES
-from engine.definitions import latest_for_region
-from engine.errors import NotFound
+from engine import ITEM_NAMES, latest_for_region, NotFound
 
 blp = Blueprint("regions", __name__, url_prefix="/api/v1/regions", description="地区、事项与表单")
 

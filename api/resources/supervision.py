@@ -13,9 +13,7 @@ from api.auth import current_actor, login_required
 from api.extensions import db
 from api.services import engine_context
 from api.views import applicant_summary, task_row
-from engine import supervision
-from engine.models import Case, Task
-from engine.states import EscalationLevel, Role
+from engine import Case, EscalationLevel, Role, supervision, Task
 
 blp = Blueprint("supervision", __name__, url_prefix="/api/v1/supervision",
                 description="电子监察：超期、预警、督办、统计")

@@ -8,13 +8,10 @@ from api.extensions import db
 from api.schemas import TaskComplete, TaskDelegate, TaskOut, TaskPage, TaskQuery
 from api.services import engine_context
 from api.views import applicant_summary, task_row
-from engine import tasks as engine_tasks
-from engine import timeline
-from engine.actors import may_work_task
-from engine.errors import NotFound
-from engine.definitions import spec_cache
-from engine.models import Case, ELicence, Task, TaskCandidate, User, task_open_work_keys
-from engine.states import OPEN_TASK_STATES, Role
+from engine import (
+    Case, ELicence, may_work_task, NotFound, OPEN_TASK_STATES, Role, spec_cache, Task,
+    task_open_work_keys, TaskCandidate, tasks as engine_tasks, timeline, User
+)
 
 blp = Blueprint("tasks", __name__, url_prefix="/api/v1/tasks", description="办事员任务")
 

@@ -4,7 +4,7 @@ import json
 from pathlib import Path
 
 from api.extensions import db
-from engine.db import make_session_factory
+from engine.store.db import make_session_factory
 
 ROOT = Path(__file__).resolve().parents[2]
 

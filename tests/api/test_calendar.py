@@ -3,7 +3,7 @@ from pathlib import Path
 
 import pytest
 
-from engine.calendar import WorkingCalendar, load_operator_files
+from engine.deadlines.calendar import WorkingCalendar, load_operator_files
 from tests.api.helpers import User
 
 FIXTURES = Path(__file__).resolve().parents[1] / "engine" / "data" / "calendar"

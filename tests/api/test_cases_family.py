@@ -9,9 +9,9 @@ from sqlalchemy import select
 
 from api.extensions import db
 from engine.context import EngineContext
-from engine.models import AuditEntry, Case, OutboxMessage
-from engine.notifications import LoggingNotifier, dispatch
-from engine.runtime import StepChanges
+from engine.store.models import AuditEntry, Case, OutboxMessage
+from engine.notify.notifications import LoggingNotifier, dispatch
+from engine.work.runtime import StepChanges
 from tests.api.helpers import User, open_user_tasks, sample_form, work_user_task, worker_for
 
 REGION = "gx-qinzhou-qinbei"
@@ -89,7 +89,7 @@ def test_family_follows_items_rates_once_and_gets_each_sms_once(app, client):
     with app.app_context():
         case_row = db.session.get(Case, case["id"])
         ctx = EngineContext(session=db.session, clock=app.extensions["newborn"].clock)
-        from engine import notices
+        from engine.notify import notices
         # the same events reported again (a retried step, a second notifier call) queue nothing new
         notices.on_step(ctx, case_row, StepChanges(items_done=list(ALL_ITEMS), case_finished=True))
         db.session.commit()

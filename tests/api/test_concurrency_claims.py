@@ -9,9 +9,10 @@ from sqlalchemy import func, select
 
 from api.auth import issue_token
 from api.extensions import db
-from engine import cases, definitions
+from engine.work import cases
+from engine import definitions
 from engine.context import EngineContext
-from engine.models import AuditEntry, Case, CaseEvent, Task, User
+from engine.store.models import AuditEntry, Case, CaseEvent, Task, User
 from engine.states import CaseStatus, TaskState
 
 BPMN = Path(__file__).resolve().parents[1] / "data/bpmn/race_parallel_10.bpmn"

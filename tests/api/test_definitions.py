@@ -7,7 +7,7 @@ from lxml import etree
 from sqlalchemy import func, select
 
 from api.extensions import db
-from engine.models import AuditEntry, Case, CaseEvent, Definition, Task
+from engine.store.models import AuditEntry, Case, CaseEvent, Definition, Task
 from tests.api.helpers import User, sample_form
 from tests.api.region_driver import ACCEPT, RegionDriver
 

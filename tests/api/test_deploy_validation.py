@@ -8,7 +8,7 @@ from sqlalchemy import func, select
 
 from api.extensions import db
 from engine.bpmn.expressions import RestrictedScriptEngine, UnsafeExpression, check_expression
-from engine.models import Definition, Deployment
+from engine.store.models import Definition, Deployment
 from tests.api.helpers import User
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -178,10 +178,10 @@ def test_the_restricted_engine_still_evaluates_the_conditions_regions_use():
 
 def test_a_diagram_stored_before_the_check_fails_safely_when_a_case_runs_it(app, tmp_path):
     """Bypass deploy validation (as a diagram deployed before the check existed) and start a case."""
-    from engine import cases as engine_cases
+    from engine.work import cases as engine_cases
     from engine.bpmn.parser import NewbornParser
     from engine.definitions import _spec_serializer
-    from engine.models import Incident
+    from engine.store.models import Incident
     from api.services import engine_context
 
     marker = tmp_path / "pwned"

@@ -7,7 +7,7 @@ import pytest
 from sqlalchemy import func, select
 
 from api.extensions import db
-from engine.models import AuditEntry, Case, CaseEvent, CaseItem, Notice, OutboxMessage, Task
+from engine.store.models import AuditEntry, Case, CaseEvent, CaseItem, Notice, OutboxMessage, Task
 from tests.api.helpers import User, sample_form
 
 REGIONS = ["cq-jiangjin", "sc-dazhou-tongchuan", "gx-qinzhou-qinbei", "sc-province", "he-province"]

@@ -8,8 +8,8 @@ import pytest
 from sqlalchemy import select
 
 from api.extensions import db
-from engine.models import OutboxMessage
-from engine.notifications import HttpSmsGateway, SendFailed, dispatch, get_notifier
+from engine.store.models import OutboxMessage
+from engine.notify.notifications import HttpSmsGateway, SendFailed, dispatch, get_notifier
 
 
 @pytest.fixture
@@ -39,7 +39,7 @@ def test_racing_dispatchers_send_each_message_once_through_the_gateway(app, gate
                                          text=f"【新生儿出生一件事】消息{n}", created_at=now) for n in range(40))
         db.session.commit()
         engine = db.engine
-    from engine.db import make_session_factory
+    from engine.store.db import make_session_factory
     factory, notifier = make_session_factory(engine), get_notifier("http", url)
     counts = []
 

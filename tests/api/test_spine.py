@@ -1,6 +1,6 @@
 """A Qinbei case end to end through the HTTP API, with an app restart half way."""
 from api.cli import initialise
-from engine.workflow_cache import workflow_cache
+from engine.store.workflow_cache import workflow_cache
 from tests.api.helpers import User, open_user_tasks, sample_form, work_user_task, worker_for
 
 REGION = "gx-qinzhou-qinbei"

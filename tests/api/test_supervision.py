@@ -2,9 +2,9 @@
 and the 补正 pause moving the case deadline by exactly the paused working days."""
 from datetime import datetime
 
-from engine import escalation
-from engine.db import make_session_factory
-from engine.calendar import WorkingCalendar
+from engine.deadlines import escalation
+from engine.store.db import make_session_factory
+from engine.deadlines.calendar import WorkingCalendar
 from engine.context import EngineContext
 from tests.api.helpers import User, open_user_tasks, sample_form, work_user_task
 from tests.engine.helpers import run_service_tasks

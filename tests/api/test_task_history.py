@@ -2,7 +2,7 @@
 from sqlalchemy import func, select
 
 from api.extensions import db
-from engine.models import TaskCandidate
+from engine.store.models import TaskCandidate
 from tests.api.helpers import User, open_user_tasks, sample_form, work_user_task
 
 REGION = "gx-qinzhou-qinbei"

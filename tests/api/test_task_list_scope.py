@@ -2,7 +2,7 @@
 index answers: the open-work keys on PostgreSQL, candidate rows on SQLite or for large scopes), and
 ``total`` stops counting past TOTAL_CAP with ``total_capped``.
 
-Task rows are written as engine/runtime.py writes them (a task row, a candidate row per group while
+Task rows are written as engine/work/runtime.py writes them (a task row, a candidate row per group while
 open), many at once: opening a thousand tasks through cases would take minutes."""
 from datetime import timedelta
 from itertools import product
@@ -13,8 +13,8 @@ from api.auth import actor_of, hash_password
 from api.extensions import db
 from api.resources.tasks import TOTAL_CAP
 from engine.actors import may_work_task
-from engine.models import Task, TaskCandidate
-from engine.models import User as UserRow
+from engine.store.models import Task, TaskCandidate
+from engine.store.models import User as UserRow
 from tests.api.helpers import User, open_user_tasks, sample_form
 
 REGION, OTHER = "gx-qinzhou-qinbei", "he-province"

@@ -2,7 +2,7 @@
 from sqlalchemy import select
 
 from api.extensions import db
-from engine.models import User as UserRow
+from engine.store.models import User as UserRow
 from tests.api.helpers import User, open_user_tasks, sample_form
 
 REGION = "gx-qinzhou-qinbei"

@@ -78,7 +78,7 @@ def test_a_deactivated_user_is_refused_once_the_short_trust_lapses(make_app):
     from sqlalchemy import update
 
     from api.extensions import db
-    from engine.models import User
+    from engine.store.models import User
     app, client, headers = _admin_signed_in(make_app, AUTH_CACHE_SECONDS=0.5)
     with app.app_context():
         db.session.execute(update(User).where(User.username == "admin").values(active=False))

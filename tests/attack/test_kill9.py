@@ -15,10 +15,10 @@ from datetime import date, timedelta
 import requests
 from sqlalchemy import func, select, update
 
-from engine.clock import SystemClock
-from engine.db import make_engine, make_session_factory
-from engine.models import Case, CaseEvent, Definition, ELicence, Escalation, Task
-from engine.runtime import load_workflow, waiting_tasks
+from engine.deadlines.clock import SystemClock
+from engine.store.db import make_engine, make_session_factory
+from engine.store.models import Case, CaseEvent, Definition, ELicence, Escalation, Task
+from engine.work.runtime import load_workflow, waiting_tasks
 from engine.states import OPEN_TASK_STATES
 from tests.api.helpers import ROOT, sample_form
 from tests.engine.helpers import clear_scheduler_jobs, engine_context, open_tasks, run_service_tasks, start_accepted_case

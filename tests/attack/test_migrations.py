@@ -16,9 +16,9 @@ from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
 from sqlalchemy import MetaData, Table, inspect, text
 
-from engine.db import alembic_config, make_engine, upgrade
+from engine.store.db import alembic_config, make_engine, upgrade
 from engine.definitions import parse_diagram
-from engine.models import Base
+from engine.store.models import Base
 
 RELEASED = "0001"
 ROOT = Path(__file__).resolve().parents[2]

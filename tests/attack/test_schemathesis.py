@@ -18,9 +18,9 @@ def fuzz_app(database_url, tmp_path_factory):
     from api import create_app
     from api.cli import initialise
     from api.config import Config
-    from engine.clock import VirtualClock
-    from engine.db import make_engine
-    from engine.models import Base
+    from engine.deadlines.clock import VirtualClock
+    from engine.store.db import make_engine
+    from engine.store.models import Base
     from tests.conftest import ROOT, TEST_START
     engine = make_engine(database_url)
     with engine.begin() as conn:

@@ -1,5 +1,5 @@
 """Deploy records each activity's department: its lane's code (``lane_<code>``), else its first candidate
-group; tasks copy it (engine/runtime.py) into ``tasks.department``."""
+group; tasks copy it (engine/work/runtime.py) into ``tasks.department``."""
 from pathlib import Path
 
 import pytest

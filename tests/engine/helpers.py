@@ -3,13 +3,13 @@ from pathlib import Path
 
 from sqlalchemy import inspect, select, text
 
-from engine import cases, external, tasks
+from engine.work import cases, external, tasks
 from engine.actors import Actor
 from engine.context import EngineContext
-from engine.db import make_engine, make_session_factory
+from engine.store.db import make_engine, make_session_factory
 from engine.definitions import deploy
-from engine.models import Task
-from engine.simulation import DEFAULT_FACTS, _fake_result
+from engine.store.models import Task
+from engine.simulation.replay import DEFAULT_FACTS, _fake_result
 from engine.states import OPEN_TASK_STATES, Role, TaskKind
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -27,7 +27,7 @@ def clear_scheduler_jobs(database_url) -> None:
 
 
 def engine_context(database_url, clock, calendar=None):
-    from engine.calendar import default_calendar
+    from engine.deadlines.calendar import default_calendar
     session = make_session_factory(database_url)()
     return EngineContext(session=session, clock=clock, calendar=calendar or default_calendar())
 

@@ -7,8 +7,8 @@ from pathlib import Path
 
 import pytest
 
-from engine.calendar import CalendarDataError, WorkingCalendar, load_operator_files, parse_year_file
-from engine.sla import deadline_after
+from engine.deadlines.calendar import CalendarDataError, WorkingCalendar, load_operator_files, parse_year_file
+from engine.deadlines.sla import deadline_after
 
 pytestmark = pytest.mark.no_db
 FIXTURES = Path(__file__).parent / "data" / "calendar"
@@ -91,4 +91,4 @@ def test_cli_prints_a_year_and_checks_files(tmp_path):
     assert run("check", str(FIXTURES / "2027.json")).returncode == 0
     (tmp_path / "bad.json").write_text('{"year": 2027, "workdays": ["2027-02-10"]}')
     assert run("check", str(tmp_path / "bad.json")).returncode == 1
-    assert run("check", str(ROOT / "engine/data/calendar/2027.example.json")).returncode == 0
+    assert run("check", str(ROOT / "engine/deadlines/data/calendar/2027.example.json")).returncode == 0

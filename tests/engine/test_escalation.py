@@ -3,8 +3,8 @@ from datetime import date, datetime, time, timedelta
 
 from sqlalchemy import select
 
-from engine import escalation
-from engine.models import CaseEvent, Escalation
+from engine.deadlines import escalation
+from engine.store.models import CaseEvent, Escalation
 from tests.engine.helpers import complete_service_task, engine_context, open_tasks, run_service_tasks, \
     start_accepted_case
 

@@ -2,9 +2,9 @@
 import pytest
 from sqlalchemy import func, select
 
-from engine import timeline
-from engine.models import AuditEntry, CaseEvent, OutboxMessage
-from engine.db import insert_later
+from engine.notify import timeline
+from engine.store.models import AuditEntry, CaseEvent, OutboxMessage
+from engine.store.db import insert_later
 from tests.engine.helpers import engine_context, start_accepted_case
 
 

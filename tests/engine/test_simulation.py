@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pytest
 
-from engine.simulation import escalation_counts
+from engine.simulation.replay import escalation_counts
 
 ROOT = Path(__file__).resolve().parents[2]
 

@@ -1,10 +1,10 @@
 """The in-memory workflow of a case's last step is reused only while it is the saved version."""
 from sqlalchemy import select
 
-from engine import runtime
-from engine.models import Case, Task
+from engine.work import runtime
+from engine.store.models import Case, Task
 from engine.states import TaskKind
-from engine.workflow_cache import WorkflowCache
+from engine.store.workflow_cache import WorkflowCache
 from tests.engine.helpers import complete_service_task, engine_context, open_tasks, start_accepted_case
 
 

@@ -12,8 +12,8 @@ from pathlib import Path
 import pytest
 from sqlalchemy import select, update
 
-from engine.clock import SystemClock
-from engine.models import Escalation, Task
+from engine.deadlines.clock import SystemClock
+from engine.store.models import Escalation, Task
 from tests.engine.helpers import clear_scheduler_jobs, engine_context, open_tasks, run_service_tasks, start_accepted_case
 
 ROOT = Path(__file__).resolve().parents[2]

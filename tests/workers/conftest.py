@@ -9,7 +9,7 @@ from werkzeug.serving import make_server
 
 from api.auth import hash_password
 from api.extensions import db
-from engine.models import User
+from engine.store.models import User
 from workers.department_server import DepartmentServer
 
 ROOT = Path(__file__).resolve().parents[2]

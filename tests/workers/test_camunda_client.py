@@ -3,7 +3,7 @@ from sqlalchemy import select
 
 from camunda.client.external_task_client import ExternalTaskClient
 from camunda.external_task.external_task_worker import ExternalTaskWorker
-from engine.models import Case, ELicence
+from engine.store.models import Case, ELicence
 from tests.workers.conftest import STAMP_WORKER, rows, start_stamps
 
 CONFIG = {"auth_basic": {"username": STAMP_WORKER[0], "password": STAMP_WORKER[1]}, "maxTasks": 1,

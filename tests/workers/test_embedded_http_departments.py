@@ -5,9 +5,9 @@ from sqlalchemy import select
 from api.background import department_adapter
 from api.cli import initialise
 from api.extensions import db
-from engine.models import ELicence
+from engine.store.models import ELicence
 from tests.api.helpers import User, open_user_tasks, sample_form, work_user_task
-from engine.db import make_session_factory
+from engine.store.db import make_session_factory
 from workers.adapters.http import HttpDepartment
 from workers.department_server import DepartmentServer
 from workers.inprocess import InProcessWorker

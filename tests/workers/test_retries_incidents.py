@@ -4,7 +4,7 @@ from datetime import timedelta
 import requests
 from sqlalchemy import select
 
-from engine.models import Case, CaseEvent, Task
+from engine.store.models import Case, CaseEvent, Task
 from tests.workers.conftest import ADMIN, STAMP_WORKER, bearer, fetch, rows, start_stamps
 from workers.adapters.http import HttpDepartment
 from workers.client import EngineRestClient

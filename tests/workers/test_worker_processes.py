@@ -8,7 +8,7 @@ from collections import Counter
 import requests
 from sqlalchemy import select
 
-from engine.models import CaseEvent, ELicence, Task
+from engine.store.models import CaseEvent, ELicence, Task
 from tests.workers.conftest import ROOT, STAMP_TOPIC, STAMP_WORKER, rows, start_stamps, wait_for
 
 # 200 as the acceptance says on PostgreSQL; fewer on the SQLite file, to keep the suite fast

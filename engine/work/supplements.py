@@ -1,10 +1,12 @@
 """补正: the family answers a correction request; the supplement task completes and the clock resumes."""
 from sqlalchemy import select
 
-from engine import cases, runtime, timeline
+from engine.work import cases, runtime
+
+from engine.notify import timeline
 from engine.errors import InvalidTransition
 from engine.definitions import spec_cache
-from engine.models import Task
+from engine.store.models import Task
 from engine.states import OPEN_TASK_STATES, TaskState
 
 

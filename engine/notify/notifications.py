@@ -13,7 +13,7 @@ from typing import Protocol
 from sqlalchemy import or_, select, update
 
 from engine.background import WakeableLoop
-from engine.models import OutboxMessage
+from engine.store.models import OutboxMessage
 
 log = logging.getLogger(__name__)
 CLAIM_SECONDS = 60  # a dispatcher that died mid-send frees its claim after this

@@ -6,7 +6,7 @@ from collections import defaultdict
 from datetime import date, datetime
 from pathlib import Path
 
-from engine.simulation import Simulation, SimulationConfig, totals
+from engine.simulation.replay import Simulation, SimulationConfig, totals
 
 
 def add_arguments(parser) -> None:

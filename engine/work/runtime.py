@@ -11,17 +11,17 @@ from SpiffWorkflow.exceptions import SpiffWorkflowException
 from SpiffWorkflow.util.task import TaskState as SpiffState
 from sqlalchemy import delete, select
 
-from engine import notices, timeline
+from engine.notify import notices, timeline
 from engine.bpmn.expressions import RestrictedScriptEngine, UnsafeExpression
 from engine.bpmn.model import END, MILESTONE, SERVICE
 from engine.bpmn.serializer import StateSerializer
 from engine.definitions import spec_cache
 from engine.errors import ProcessFailure
-from engine.models import Case, CaseItem, Definition, Incident, Task, TaskCandidate
-from engine.sla import deadline_after
+from engine.store.models import Case, CaseItem, Definition, Incident, Task, TaskCandidate
+from engine.deadlines.sla import deadline_after
 from engine.states import CaseStatus, ItemStatus, OPEN_TASK_STATES, TaskKind, TaskState
-from engine.transaction import commit_step, no_lost_update
-from engine.workflow_cache import workflow_cache
+from engine.store.transaction import commit_step, no_lost_update
+from engine.store.workflow_cache import workflow_cache
 
 state_serializer = StateSerializer()
 script_engine = RestrictedScriptEngine()

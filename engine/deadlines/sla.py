@@ -5,7 +5,7 @@ the N-th working day; working days spent paused in 补正 are added back.
 """
 from datetime import datetime, time
 
-from engine.calendar import WorkingCalendar
+from engine.deadlines.calendar import WorkingCalendar
 
 END_OF_DAY = time(23, 59, 59)
 

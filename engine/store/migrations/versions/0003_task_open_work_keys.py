@@ -22,7 +22,7 @@ branch_labels = None
 depends_on = None
 
 OPEN_USER_TASK = "kind = 'user' AND state IN ('ready', 'claimed', 'locked', 'incident')"
-# as PostgreSQL prints it (engine/models.py ``open_work_keys`` compiles to the same text)
+# as PostgreSQL prints it (engine/store/models.py ``open_work_keys`` compiles to the same text)
 OPEN_WORK_KEYS = ("jsonb_set(jsonb_set('{}'::jsonb, ARRAY[region::text], candidate_groups::jsonb), "
                   "ARRAY[(region::text || '/') || coalesce(institution, '')::text], candidate_groups::jsonb)")
 

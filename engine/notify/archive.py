@@ -6,8 +6,8 @@ import zipfile
 from sqlalchemy import select
 
 from engine.errors import InvalidTransition
-from engine.models import Case, CaseEvent, CaseItem, ELicence, Evaluation, Notice
-from engine.notices import notice_document
+from engine.store.models import Case, CaseEvent, CaseItem, ELicence, Evaluation, Notice
+from engine.notify.notices import notice_document
 from engine.states import CaseStatus
 from forms import notices as notice_forms
 

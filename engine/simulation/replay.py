@@ -2,7 +2,7 @@
 
 Each virtual day: cases arrive at 09:00; on working days every department completes up to its
 capacity of waiting tasks (acceptance reviews are accepted; service tasks are completed through
-``engine.external`` with deterministic fake results, or fail at ``failure_rate`` and retry until
+``engine.work.external`` with deterministic fake results, or fail at ``failure_rate`` and retry until
 they become incidents); at 23:59:59 ``escalation.fire_due`` fires what has come due, and the day is
 counted per department: open, overdue, escalated.
 """
@@ -18,19 +18,21 @@ from pathlib import Path
 
 from sqlalchemy import case as when, event, func, select
 
-from engine import cases, escalation, external, tasks
+from engine.work import cases, external, tasks
+
+from engine.deadlines import escalation
 from engine.actors import Actor
-from engine.calendar import WorkingCalendar, default_calendar
-from engine.clock import VirtualClock
+from engine.deadlines.calendar import WorkingCalendar, default_calendar
+from engine.deadlines.clock import VirtualClock
 from engine.context import EngineContext
-from engine.db import make_engine, make_session_factory, upgrade
+from engine.store.db import make_engine, make_session_factory, upgrade
 from engine.definitions import deploy, latest_for_region
 from engine.errors import EngineError
-from engine.models import Escalation, Task
+from engine.store.models import Escalation, Task
 from engine.states import OPEN_TASK_STATES, Role, TaskKind, TaskState
-from engine.workflow_cache import workflow_cache
+from engine.store.workflow_cache import workflow_cache
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[2]
 WORKER = "simulation"
 SIMULATOR = Actor(username="simulation", role=Role.ADMIN)
 DEFAULT_FACTS = {"newborn_named": True, "ethnicity_differs": False, "applicant_is_mother": True,

@@ -34,7 +34,7 @@ depends_on = None
 
 BPMN_NS = "http://www.omg.org/spec/BPMN/20100524/MODEL"
 LANE_PREFIX = "lane_"
-# The keyword guess of engine/escalation.py at 0001 (first match wins), with lane codes (bpmn/README.md
+# The keyword guess of engine/deadlines/escalation.py at 0001 (first match wins), with lane codes (bpmn/README.md
 # "Lanes") where it named other codes (人社 → social_security, 好差评 → platform), and the words of the
 # lane names the regions' diagrams used at 0001 that it missed.
 LANE_WORDS = (("疾控", "cdc"), ("接种", "cdc"), ("卫健", "health"), ("助产", "health"), ("公安", "police"),

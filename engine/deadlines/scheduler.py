@@ -1,7 +1,7 @@
 """APScheduler timers for escalations, persisted in the same database (table ``apscheduler_jobs``).
 
 Jobs are hints; the rows are the truth. A job per (subject, level) calls
-``engine.escalation:run_job`` at its time; the listener adds and removes jobs after each engine
+``engine.deadlines.escalation:run_job`` at its time; the listener adds and removes jobs after each engine
 commit, and ``reconcile`` (at start and every ``reconcile_seconds``) repairs what a crash or
 another process left out. Missed runs are caught up at start (no misfire grace, coalesced).
 On PostgreSQL only the holder of a session-level advisory lock schedules; the others wait
@@ -17,15 +17,15 @@ from apscheduler.jobstores.sqlalchemy import SQLAlchemyJobStore
 from apscheduler.schedulers.background import BackgroundScheduler
 from sqlalchemy import text
 
-from engine import escalation
-from engine.clock import SystemClock
-from engine.db import make_engine, make_session_factory
-from engine.models import Case, Definition
+from engine.deadlines import escalation
+from engine.deadlines.clock import SystemClock
+from engine.store.db import make_engine, make_session_factory
+from engine.store.models import Case, Definition
 
 log = logging.getLogger(__name__)
 CHINA_ZONE = ZoneInfo("Asia/Shanghai")
 LOCK_KEY = 0x6E62_6573  # "nbes": the escalation scheduler's advisory lock
-JOB_FUNCTION = "engine.escalation:run_job"
+JOB_FUNCTION = "engine.deadlines.escalation:run_job"
 HORIZON = timedelta(days=400)
 
 

@@ -4,11 +4,11 @@ from datetime import datetime
 
 from sqlalchemy import select
 
-from engine import timeline
+from engine.notify import timeline
 from engine.errors import InvalidTransition, NotFound
-from engine.escalation import LEVEL_LABELS, department_of
-from engine.models import Case, Escalation, Task
-from engine.sla import END_OF_DAY
+from engine.deadlines.escalation import LEVEL_LABELS, department_of
+from engine.store.models import Case, Escalation, Task
+from engine.deadlines.sla import END_OF_DAY
 from engine.states import CaseStatus, EscalationLevel, OPEN_TASK_STATES, TaskState
 
 __all__ = ["department_of", "overdue", "due_soon", "escalations", "acknowledge", "stats", "escalation_row"]

@@ -1,6 +1,6 @@
 """The case's timeline (流转记录) and the append-only audit log."""
-from engine.db import insert_later
-from engine.models import AuditEntry, CaseEvent
+from engine.store.db import insert_later
+from engine.store.models import AuditEntry, CaseEvent
 
 
 def record(ctx, case_id: str, kind: str, actor: str | None = None, task_id: str | None = None,

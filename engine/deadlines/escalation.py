@@ -17,9 +17,9 @@ from functools import lru_cache
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 
-from engine import timeline
-from engine.models import Case, Definition, Escalation, Task
-from engine.sla import END_OF_DAY
+from engine.notify import timeline
+from engine.store.models import Case, Definition, Escalation, Task
+from engine.deadlines.sla import END_OF_DAY
 from engine.states import CaseStatus, EscalationLevel, OPEN_TASK_STATES
 
 DEFAULTS = {"warningWorkingDays": 1, "escalationLevel1WorkingDays": 1, "escalationLevel2WorkingDays": 2}
@@ -189,7 +189,7 @@ def register(name: str, session_factory, clock, calendar) -> None:
 
 
 def run_job(subject: str, level: str, registry: str = "default") -> None:
-    """APScheduler job (referenced as ``engine.escalation:run_job``): ids only, config from the registry."""
+    """APScheduler job (referenced as ``engine.deadlines.escalation:run_job``): ids only, config from the registry."""
     session_factory, clock, calendar = _session_factories[registry]
     with session_factory() as session:
         fire(session, clock, calendar, subject, level)

@@ -4,11 +4,13 @@ import uuid
 
 from sqlalchemy import select
 
-from engine import notices, runtime, timeline
+from engine.notify import notices, timeline
+
+from engine.work import runtime
 from engine.definitions import latest_for_region
 from engine.errors import InvalidTransition, NotFound, ProcessFailure
-from engine.models import Case, CaseItem, Definition, Evaluation, Task
-from engine.sla import deadline_after
+from engine.store.models import Case, CaseItem, Definition, Evaluation, Task
+from engine.deadlines.sla import deadline_after
 from engine.states import CaseStatus, ItemStatus
 
 ITEM_NAMES = notices.ITEM_NAMES

@@ -4,10 +4,10 @@ Notices are stored as content; ``forms.notices`` renders them to HTML and PDF on
 Each SMS has a dedupe key, so the same event never queues a second message.
 """
 from sqlalchemy import func, select
-from engine.db import insert_later
+from engine.store.db import insert_later
 
-from engine import timeline
-from engine.models import Case, CaseItem, Notice, OutboxMessage
+from engine.notify import timeline
+from engine.store.models import Case, CaseItem, Notice, OutboxMessage
 from engine.states import ItemStatus
 
 NOTICE_TITLES = {"acceptance": "受理通知书", "correction": "补正告知书", "refusal": "不予受理通知书"}

@@ -6,11 +6,13 @@ from SpiffWorkflow.bpmn.specs.event_definitions.item_aware_event import ErrorEve
 from SpiffWorkflow.bpmn.util import BpmnEvent
 from sqlalchemy import case as case_when, or_, select, update
 
-from engine import cases, runtime, timeline
-from engine.db import insert_later
+from engine.work import cases, runtime
+
+from engine.notify import timeline
+from engine.store.db import insert_later
 from engine.errors import Conflict, InvalidTransition, NotFound
 from engine.definitions import spec_cache
-from engine.models import Case, ELicence, Incident, Task
+from engine.store.models import Case, ELicence, Incident, Task
 from engine.states import TaskKind, TaskState
 
 

@@ -1,17 +1,17 @@
 """The family's own BPMN tasks (candidate group ``applicant``), e.g. 四川 postage by QR, 河北 户口页 upload.
 
 补正 (form key ``supplement``) is not one of them: it re-runs the form checks through
-``engine.supplements``.
+``engine.work.supplements``.
 """
 from sqlalchemy import select
 
-from engine import cases
+from engine.work import cases
 from engine.actors import Actor, require
 from engine.errors import Forbidden, InvalidTransition, NotFound
 from engine.definitions import spec_cache
-from engine.models import Task
+from engine.store.models import Task
 from engine.states import OPEN_TASK_STATES, Role, TaskKind, TaskState
-from engine.tasks import check_form, finish
+from engine.work.tasks import check_form, finish
 
 FAMILY_GROUP = "applicant"
 SUPPLEMENT = "supplement"

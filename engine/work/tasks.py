@@ -1,11 +1,13 @@
 """Clerks' work on user tasks: claim, unclaim, complete, delegate, assign."""
 from sqlalchemy import update
 
-from engine import cases, runtime, timeline
+from engine.work import cases, runtime
+
+from engine.notify import timeline
 from engine.actors import Actor, may_work_task, require
 from engine.errors import Conflict, Invalid, InvalidTransition, NotFound, Problem
 from engine.definitions import DeployedVersion, spec_cache
-from engine.models import Task
+from engine.store.models import Task
 from engine.states import Role, TaskKind, TaskState
 
 

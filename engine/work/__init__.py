@@ -1,0 +1,6 @@
+"""The work: starting cases, the engine step every completion goes through (``runtime``), clerks'
+user tasks, department systems' external tasks, the family's own tasks and 补正 (supplements).
+
+May import storage, deadlines, notify, the BPMN model, definitions and the top-level vocabulary
+(``errors``, ``states``, ``actors``); never the simulation.
+"""
