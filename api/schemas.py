@@ -139,6 +139,8 @@ class TaskOut(Strict):
     limit_working_days = fields.Integer(allow_none=True)
     due_at = ChinaDateTime(allow_none=True)
     due_fallback = fields.Boolean()
+    deadline_kind = fields.String(allow_none=True)   # promise (承诺时限) / target (内部督办时限)
+    deadline_label = fields.String(allow_none=True)
     overdue = fields.Boolean()
     created_at = ChinaDateTime()
     claimed_at = ChinaDateTime(allow_none=True)

@@ -3,7 +3,7 @@ from sqlalchemy import select
 
 from engine import (
     CaseEvent, CaseItem, delivery_of, ELicence, Evaluation, ITEM_NAMES, ITEM_STATUS_LABELS, ItemStatus,
-    Notice, OPEN_TASK_STATES, Task
+    is_promise, Notice, OPEN_TASK_STATES, supervision, Task
 )
 
 CASE_STATUS_LABELS = {"review": "待受理", "correction": "待补正", "in_progress": "办理中",
@@ -35,10 +35,17 @@ def task_row(task: Task, now) -> dict:
         "id", "case_id", "region", "name", "bpmn_id", "kind", "lane", "candidate_groups", "topic",
         "form_key", "item", "institution", "state", "assignee", "owner", "delegation",
         "limit_working_days", "due_at", "due_fallback", "created_at", "claimed_at", "completed_at")},
+            **supervision.deadline_label(task.deadline_kind),
             "overdue": bool(task.due_at and task.state in OPEN_TASK_STATES and task.due_at < now)}
 
 
-def case_view(session, case, now, full_form: bool, form_masker=None) -> dict:
+def told_to_family(kind: str | None) -> bool:
+    """Only a promise (承诺时限) is a date the family is told; an internal target (内部督办时限) is not."""
+    return is_promise(kind)
+
+
+def case_view(session, case, now, full_form: bool, form_masker=None, for_family: bool = False) -> dict:
+    """The case as its reader may see it: ``for_family`` shows no date but a promise (bpmn/README.md)."""
     items = session.scalars(select(CaseItem).where(CaseItem.case_id == case.id).order_by(CaseItem.id)).all()
     licences = session.scalars(select(ELicence).where(ELicence.case_id == case.id).order_by(ELicence.id)).all()
     notices = session.scalars(select(Notice).where(Notice.case_id == case.id).order_by(Notice.id)).all()
@@ -51,8 +58,8 @@ def case_view(session, case, now, full_form: bool, form_masker=None) -> dict:
         "business_key": case.business_key, "status": case.status,
         "status_label": CASE_STATUS_LABELS.get(case.status, case.status),
         "submitted_at": case.submitted_at, "accepted_at": case.accepted_at, "completed_at": case.completed_at,
-        "promise_working_days": case.promise_working_days, "deadline": case.deadline,
-        "deadline_fallback": case.deadline_fallback, "paused": case.paused_at is not None,
+        "promise_working_days": case.promise_working_days, **_case_deadline(case, for_family),
+        "paused": case.paused_at is not None,
         "paused_since": case.paused_at, "paused_working_days": case.paused_working_days,
         "outcome_reason": case.outcome_reason, "incident": case.incident,
         "items": [_item(i, delivery_of(case, i)) for i in items],
@@ -61,15 +68,36 @@ def case_view(session, case, now, full_form: bool, form_masker=None) -> dict:
         "notices": [{"id": n.id, "kind": n.kind, "title": n.content.get("title"), "number": n.number,
                      "issued_at": n.issued_at, "html": f"/api/v1/cases/{case.id}/notices/{n.id}.html",
                      "pdf": f"/api/v1/cases/{case.id}/notices/{n.id}.pdf"} for n in notices],
-        "open_tasks": [{"id": t.id, "name": t.name, "lane": t.lane, "state": t.state, "due_at": t.due_at,
-                        "overdue": bool(t.due_at and t.due_at < now)} for t in open_tasks],
-        "timeline": [{"at": e.at, "kind": e.kind, "actor": e.actor, "task_id": e.task_id, "detail": e.detail}
-                     for e in events],
+        "open_tasks": [_open_task(t, now, for_family) for t in open_tasks],
+        "timeline": [{"at": e.at, "kind": e.kind, "actor": e.actor, "task_id": e.task_id,
+                      "detail": _event_detail(e.detail, for_family)} for e in events],
         "evaluation": {"score": evaluation.score, "comment": evaluation.comment, "at": evaluation.at}
         if evaluation else None,
         "form": case.form if full_form else (form_masker(case.form) if form_masker else None),
         "applicant": applicant_summary(case.form),
     }
+
+
+def _case_deadline(case, for_family: bool) -> dict:
+    if for_family and not told_to_family(case.deadline_kind):
+        return {"deadline": None, "deadline_fallback": False, "deadline_kind": None, "deadline_label": None}
+    return {"deadline": case.deadline, "deadline_fallback": case.deadline_fallback,
+            **supervision.deadline_label(case.deadline_kind)}
+
+
+def _open_task(task: Task, now, for_family: bool) -> dict:
+    told = not for_family or told_to_family(task.deadline_kind)
+    return {"id": task.id, "name": task.name, "lane": task.lane, "state": task.state,
+            "due_at": task.due_at if told else None,
+            "overdue": bool(told and task.due_at and task.due_at < now)}
+
+
+def _event_detail(detail: dict | None, for_family: bool) -> dict:
+    """An escalation's due date is the staff's business unless it is a promise."""
+    detail = detail or {}
+    if for_family and "due_at" in detail and not told_to_family(detail.get("deadline_kind")):
+        return {k: v for k, v in detail.items() if k != "due_at"}
+    return detail
 
 
 def _item(item: CaseItem, delivery: dict | None = None) -> dict:
@@ -79,7 +107,8 @@ def _item(item: CaseItem, delivery: dict | None = None) -> dict:
             "completed_at": item.completed_at, "reason": item.reason, "delivery": delivery or None}
 
 
-def case_row(case) -> dict:
+def case_row(case, for_family: bool = False) -> dict:
     return {"id": case.id, "region": case.region, "status": case.status,
             "status_label": CASE_STATUS_LABELS.get(case.status, case.status), "items": case.items,
-            "submitted_at": case.submitted_at, "deadline": case.deadline, "applicant": applicant_summary(case.form)}
+            "submitted_at": case.submitted_at, **_case_deadline(case, for_family),
+            "applicant": applicant_summary(case.form)}

@@ -19,10 +19,12 @@ from engine import definitions, errors
 from engine.errors import Conflict, DeployRejected, Invalid, NotFound, Problem, ProcessFailure
 from engine.states import (
     CaseStatus,
+    DeadlineKind,
     EscalationLevel,
     ITEM_STATUS_LABELS,
     ItemStatus,
     OPEN_TASK_STATES,
+    is_promise,
     Role,
     TaskState,
 )
@@ -81,6 +83,7 @@ __all__ = [
     "Clock",
     "Conflict",
     "db",
+    "DeadlineKind",
     "default_calendar",
     "Definition",
     "definitions",
@@ -101,6 +104,7 @@ __all__ = [
     "get_notifier",
     "Incident",
     "Invalid",
+    "is_promise",
     "ITEM_NAMES",
     "ITEM_STATUS_LABELS",
     "ItemStatus",

@@ -64,3 +64,21 @@ class EscalationLevel(str, Enum):
     OVERDUE = "overdue"   # 红灯
     LEVEL1 = "level1"     # department supervisor
     LEVEL2 = "level2"     # region supervisor
+
+
+class DeadlineKind(str, Enum):
+    """Which kind of limit a deadline comes from (bpmn/README.md "Promises and internal targets")."""
+    PROMISE = "promise"  # 承诺时限: a limit the seed states; printed on notices, sent by SMS, shown to the family
+    TARGET = "target"    # 内部督办时限: set by the region's operator; for staff only, never told to the family
+
+    @property
+    def label(self) -> str:
+        return DEADLINE_KIND_LABELS[self]
+
+
+DEADLINE_KIND_LABELS = {DeadlineKind.PROMISE: "承诺时限", DeadlineKind.TARGET: "内部督办时限"}
+
+
+def is_promise(kind: str | None) -> bool:
+    """Whether a deadline of this kind (a ``DeadlineKind`` value) may be told to the family."""
+    return kind == DeadlineKind.PROMISE.value

@@ -57,7 +57,7 @@ def create_case(body):
         institution=actor.institution if actor.role == Role.CLERK else _institution(body["form"]))
     timeline.audit(ctx, actor.username, "case_created", case.id)
     db.session.commit()
-    return case_view(db.session, case, ctx.now(), full_form=True)
+    return case_view(db.session, case, ctx.now(), full_form=True, for_family=actor.role == Role.FAMILY)
 
 
 def _require_valid(ctx, region_form, form: dict, items: list, applied_on, message: str) -> None:
@@ -95,7 +95,8 @@ def list_cases(query):
     total = db.session.scalar(select(func.count()).select_from(stmt.subquery()))
     rows = db.session.scalars(stmt.order_by(Case.submitted_at.desc())
                               .offset((query["page"] - 1) * query["per_page"]).limit(query["per_page"])).all()
-    return {"items": [case_row(c) for c in rows], "total": total, "page": query["page"],
+    family = actor.role == Role.FAMILY
+    return {"items": [case_row(c, for_family=family) for c in rows], "total": total, "page": query["page"],
             "per_page": query["per_page"]}
 
 
@@ -111,7 +112,8 @@ def get_case(case_id):
         timeline.audit(ctx, actor.username, "case_read_full", case.id)
         db.session.commit()
     region = region_registry().get(case.region)
-    return case_view(db.session, case, ctx.now(), full_form=full, form_masker=region.form.mask)
+    return case_view(db.session, case, ctx.now(), full_form=full, form_masker=region.form.mask,
+                     for_family=actor.role == Role.FAMILY)
 
 
 @blp.route("/<case_id>/supplement", methods=["POST"])
@@ -127,7 +129,8 @@ def supplement(body, case_id):
     _require_valid(ctx, region.form, merged, case.items, case.submitted_at.date(), "补正后的申请仍有问题")
     supplements.supply(ctx, actor, case.id, merged, region.form.facts(merged, case.items),
                        body["materials"], body["comment"])
-    return case_view(db.session, db.session.get(Case, case_id), ctx.now(), full_form=True)
+    return case_view(db.session, db.session.get(Case, case_id), ctx.now(), full_form=True,
+                     for_family=actor.role == Role.FAMILY)
 
 
 @blp.route("/<case_id>/evaluation", methods=["POST"])

@@ -34,6 +34,7 @@ def _answer(items: list, **extra) -> dict:
 def _task_rows(tasks: list[Task], now: datetime) -> list[dict]:
     forms = dict(db.session.execute(select(Case.id, Case.form).where(
         Case.id.in_({t.case_id for t in tasks}))).all()) if tasks else {}
+    # task_row labels each due date: 承诺时限, or 内部督办时限 (internal target, never told to the family)
     return [{**task_row(t, now), "department": supervision.department_of(t),
              "applicant": applicant_summary(forms.get(t.case_id) or {})} for t in tasks]
 
@@ -99,7 +100,8 @@ def stats():
 
 def _case_row(case: Case) -> dict:
     return {"id": case.id, "region": case.region, "status": case.status, "deadline": case.deadline,
-            "deadline_fallback": case.deadline_fallback, "submitted_at": case.submitted_at,
+            "deadline_fallback": case.deadline_fallback, **supervision.deadline_label(case.deadline_kind),
+            "submitted_at": case.submitted_at,
             "applicant": applicant_summary(case.form or {})}
 
 

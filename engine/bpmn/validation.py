@@ -9,7 +9,8 @@ from engine.bpmn.model import NS, SERVICE, USER
 from engine.errors import Problem
 
 _xsd = None
-LIMIT_PROPERTIES = ("limitWorkingDays", "warningWorkingDays", "escalationLevel1WorkingDays",
+# limitWorkingDays / promiseWorkingDays: promises a seed states; targetWorkingDays: an operator's internal target
+LIMIT_PROPERTIES = ("limitWorkingDays", "targetWorkingDays", "warningWorkingDays", "escalationLevel1WorkingDays",
                     "escalationLevel2WorkingDays", "retries", "retryBackoffSeconds")
 
 
@@ -74,7 +75,8 @@ def _number_problems(props: dict, where: str, names=LIMIT_PROPERTIES) -> list[Pr
 
 
 def critical_path(spec, activities: dict) -> tuple[int, list[str]]:
-    """Longest path of task limits from start to end; loops (back edges) are ignored."""
+    """Longest path of task promises (``limitWorkingDays``) from start to end; loops (back edges) are
+    ignored. Internal targets (``targetWorkingDays``) are the operator's business and not counted."""
     memo: dict[str, tuple[int, list[str]]] = {}
     on_path: set[str] = set()
 

@@ -125,7 +125,8 @@ def _write(session, clock, firing: Firing, task: Task | None = None, case: Case 
     row = Escalation(subject=firing.subject, level=firing.level.value, case_id=case.id,
                      task_id=task.id if task else None, region=case.region,
                      department=department_of(task) if task else None, item=task.item if task else None,
-                     due_at=task.due_at if task else case.deadline, fired_at=clock.now())
+                     due_at=task.due_at if task else case.deadline,
+                     deadline_kind=task.deadline_kind if task else case.deadline_kind, fired_at=clock.now())
     if session.scalar(select(Escalation.id).where(Escalation.subject == row.subject,
                                                   Escalation.level == row.level)):
         return None
@@ -134,7 +135,7 @@ def _write(session, clock, firing: Firing, task: Task | None = None, case: Case 
                     task_id=task.id if task else None,
                     detail={"level": firing.level.value, "label": LEVEL_LABELS[firing.level],
                             "due_at": row.due_at.isoformat() if row.due_at else None,
-                            "department": row.department, "item": row.item})
+                            "deadline_kind": row.deadline_kind, "department": row.department, "item": row.item})
     try:
         session.commit()  # each firing is its own transaction
     except IntegrityError:

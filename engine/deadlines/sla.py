@@ -2,12 +2,18 @@
 
 Counting starts the working day after the start; the deadline is the end (23:59:59) of
 the N-th working day; working days spent paused in 补正 are added back.
+
+Two kinds of limit (bpmn/README.md "Promises and internal targets"): a promise (承诺时限, a limit the
+seed states: ``limitWorkingDays`` on a task, ``promiseWorkingDays`` on the process) and an internal
+target (内部督办时限, ``targetWorkingDays``, set by the region's operator, for staff only).
 """
 from datetime import datetime, time
 
 from engine.deadlines.calendar import WorkingCalendar
+from engine.states import DeadlineKind, is_promise  # noqa: F401 (re-exported)
 
 END_OF_DAY = time(23, 59, 59)
+TASK_PROMISE, CASE_PROMISE, TARGET = "limitWorkingDays", "promiseWorkingDays", "targetWorkingDays"
 
 
 def deadline_after(calendar: WorkingCalendar, start: datetime, working_days: int,
@@ -15,3 +21,20 @@ def deadline_after(calendar: WorkingCalendar, start: datetime, working_days: int
     """(deadline, computed with the weekends-only fallback)."""
     result = calendar.add_working_days(start.date(), working_days + paused_working_days)
     return datetime.combine(result.date, END_OF_DAY), result.fallback
+
+
+def working_days(value) -> int | None:
+    """A property's positive whole number of working days, else None."""
+    text = str(value or "").strip()
+    return int(text) if text.isdigit() and int(text) > 0 else None
+
+
+def limit_of(props: dict, promise_name: str) -> tuple[int | None, str | None]:
+    """(working days, DeadlineKind value) the properties set: the stated promise ``promise_name`` wins
+    over the internal target ``targetWorkingDays``; (None, None) when neither is set."""
+    promise, target = working_days((props or {}).get(promise_name)), working_days((props or {}).get(TARGET))
+    if promise:
+        return promise, DeadlineKind.PROMISE.value
+    if target:
+        return target, DeadlineKind.TARGET.value
+    return None, None

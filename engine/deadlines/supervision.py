@@ -9,9 +9,9 @@ from engine.errors import InvalidTransition, NotFound
 from engine.deadlines.escalation import LEVEL_LABELS, department_of
 from engine.store.models import Case, Escalation, Task
 from engine.deadlines.sla import END_OF_DAY
-from engine.states import CaseStatus, EscalationLevel, OPEN_TASK_STATES, TaskState
+from engine.states import CaseStatus, DeadlineKind, EscalationLevel, OPEN_TASK_STATES, TaskState
 
-__all__ = ["department_of", "overdue", "due_soon", "escalations", "acknowledge", "stats", "escalation_row"]
+__all__ = ["department_of", "deadline_label", "overdue", "due_soon", "escalations", "acknowledge", "stats", "escalation_row"]
 ESCALATING = [CaseStatus.REVIEW.value, CaseStatus.IN_PROGRESS.value]
 STATS_COLUMNS = (Task.region, Task.department, Task.item, Task.state, Task.due_at, Task.limit_working_days,
                  Task.created_at, Task.completed_at, Task.kind, Task.candidate_groups, Task.lane)
@@ -68,8 +68,13 @@ def escalation_row(row: Escalation) -> dict:
     return {"id": row.id, "subject": row.subject, "level": row.level,
             "label": LEVEL_LABELS[EscalationLevel(row.level)], "case_id": row.case_id, "task_id": row.task_id,
             "region": row.region, "department": row.department, "item": row.item, "due_at": row.due_at,
-            "fired_at": row.fired_at, "acknowledged_at": row.acknowledged_at,
+            **deadline_label(row.deadline_kind), "fired_at": row.fired_at, "acknowledged_at": row.acknowledged_at,
             "acknowledged_by": row.acknowledged_by}
+
+
+def deadline_label(kind: str | None) -> dict:
+    """A deadline's kind and its label for staff: 承诺时限 (told to the family) or 内部督办时限 (internal)."""
+    return {"deadline_kind": kind, "deadline_label": DeadlineKind(kind).label if kind else None}
 
 
 def stats(session, calendar, now: datetime, region: str | None) -> list[dict]:

@@ -8,7 +8,7 @@ from sqlalchemy import select
 from engine.errors import InvalidTransition
 from engine.store.models import Case, CaseEvent, CaseItem, ELicence, Evaluation, Notice
 from engine.notify.notices import notice_document
-from engine.states import CaseStatus
+from engine.states import CaseStatus, is_promise
 from forms import notices as notice_forms
 
 STAGES = {  # timeline event kind -> archive stage
@@ -69,7 +69,9 @@ def build(session, case: Case, region_name: str = "") -> bytes:
 def _case_summary(case, items, evaluation) -> dict:
     return {"id": case.id, "region": case.region, "definition_id": case.definition_id, "status": case.status,
             "submitted_at": case.submitted_at, "accepted_at": case.accepted_at,
-            "completed_at": case.completed_at, "deadline": case.deadline,
+            "completed_at": case.completed_at,
+            # the family receives the archive: only a promise is a date told to it (bpmn/README.md)
+            "deadline": case.deadline if is_promise(case.deadline_kind) else None,
             "paused_working_days": case.paused_working_days, "outcome_reason": case.outcome_reason,
             "items": [{"item": i.item, "status": i.status, "started_at": i.started_at, "deadline": i.deadline,
                        "completed_at": i.completed_at, "reason": i.reason, "delivery": i.delivery}

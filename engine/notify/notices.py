@@ -19,6 +19,7 @@ ITEM_NAMES = {
 }
 SMS_TEMPLATES = {
     "accepted": "【新生儿出生一件事】您的申请（{case}）已受理，承诺于{deadline}前办结。",
+    "accepted_no_promise": "【新生儿出生一件事】您的申请（{case}）已受理，办理进度可在“我的办件”中查看。",
     "correction": "【新生儿出生一件事】您的申请（{case}）需补正材料：{materials}。请一次性补齐后提交。",
     "refused": "【新生儿出生一件事】您的申请（{case}）不予受理，原因：{reasons}。",
     "item_done": "【新生儿出生一件事】您申请的“{item}”已办结。",

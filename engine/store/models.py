@@ -77,8 +77,11 @@ class Case(Base):
     submitted_at: Mapped[datetime] = mapped_column(DateTime)
     accepted_at: Mapped[datetime | None] = mapped_column(DateTime, nullable=True)
     completed_at: Mapped[datetime | None] = mapped_column(DateTime, nullable=True)
-    promise_working_days: Mapped[int | None] = mapped_column(Integer, nullable=True)
+    promise_working_days: Mapped[int | None] = mapped_column(Integer, nullable=True)  # 承诺时限 only
+    target_working_days: Mapped[int | None] = mapped_column(Integer, nullable=True)   # 内部督办时限
     deadline: Mapped[datetime | None] = mapped_column(DateTime, nullable=True)
+    # DeadlineKind of ``deadline``: "promise" (the family is told it) or "target" (staff only)
+    deadline_kind: Mapped[str | None] = mapped_column(String(10), nullable=True)
     deadline_fallback: Mapped[bool] = mapped_column(Boolean, default=False)
     paused_at: Mapped[datetime | None] = mapped_column(DateTime, nullable=True)
     paused_working_days: Mapped[int] = mapped_column(Integer, default=0)
@@ -134,6 +137,7 @@ class Task(Base):
     limit_working_days: Mapped[int | None] = mapped_column(Integer, nullable=True)
     due_at: Mapped[datetime | None] = mapped_column(DateTime, nullable=True)
     due_fallback: Mapped[bool] = mapped_column(Boolean, default=False)
+    deadline_kind: Mapped[str | None] = mapped_column(String(10), nullable=True)  # DeadlineKind of ``due_at``
     created_at: Mapped[datetime] = mapped_column(DateTime)
     claimed_at: Mapped[datetime | None] = mapped_column(DateTime, nullable=True)
     completed_at: Mapped[datetime | None] = mapped_column(DateTime, nullable=True)
@@ -261,6 +265,7 @@ class Escalation(Base):
     department: Mapped[str | None] = mapped_column(String(64), nullable=True)
     item: Mapped[str | None] = mapped_column(String(64), nullable=True)
     due_at: Mapped[datetime | None] = mapped_column(DateTime, nullable=True)
+    deadline_kind: Mapped[str | None] = mapped_column(String(10), nullable=True)  # DeadlineKind of ``due_at``
     fired_at: Mapped[datetime] = mapped_column(DateTime)
     acknowledged_at: Mapped[datetime | None] = mapped_column(DateTime, nullable=True)
     acknowledged_by: Mapped[str | None] = mapped_column(String(120), nullable=True)

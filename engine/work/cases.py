@@ -10,7 +10,7 @@ from engine.work import runtime
 from engine.definitions import latest_for_region
 from engine.errors import InvalidTransition, NotFound, ProcessFailure
 from engine.store.models import Case, CaseItem, Definition, Evaluation, Task
-from engine.deadlines.sla import deadline_after
+from engine.deadlines.sla import CASE_PROMISE, TARGET, deadline_after, is_promise, limit_of, working_days
 from engine.states import CaseStatus, ItemStatus
 
 ITEM_NAMES = notices.ITEM_NAMES
@@ -21,13 +21,15 @@ def start_case(ctx, region: str, items: list[str], form: dict, facts: dict, appl
                variables: dict | None = None) -> Case:
     definition = definition or latest_for_region(ctx.session, region)
     now = ctx.now()
-    promise = definition.properties.get("promiseWorkingDays")
+    props = definition.properties
+    limit, kind = limit_of(props, CASE_PROMISE)
     case = Case(id=str(uuid.uuid4()), region=definition.region or region, definition_id=definition.id,
                 business_key=business_key, status=CaseStatus.REVIEW.value, items=list(items), form=form,
                 facts=facts, applicant_id=applicant_id, phone=phone, institution=institution,
-                submitted_at=now, promise_working_days=int(promise) if promise else None)
-    if case.promise_working_days:
-        case.deadline, case.deadline_fallback = deadline_after(ctx.calendar, now, case.promise_working_days)
+                submitted_at=now, promise_working_days=working_days(props.get(CASE_PROMISE)),
+                target_working_days=working_days(props.get(TARGET)), deadline_kind=kind)
+    if limit:
+        case.deadline, case.deadline_fallback = deadline_after(ctx.calendar, now, limit)
     ctx.session.add(case)
     offered = [i.strip() for i in definition.properties.get("items", "").split(",") if i.strip()]
     for code in dict.fromkeys(offered + list(items)):
@@ -57,7 +59,10 @@ def on_user_task_completed(ctx, case: Case, form_key: str | None, data: dict) ->
         if decision == "accept":
             case.accepted_at = now
             notices.issue_notice(ctx, case, "acceptance", _notice_body(case))
-            notices.queue_sms(ctx, case, "accepted", "1", deadline=_date(case.deadline))
+            if is_promise(case.deadline_kind):
+                notices.queue_sms(ctx, case, "accepted", "1", deadline=_date(case.deadline))
+            else:  # no stated promise: the family is told no date (an internal target is for staff)
+                notices.queue_sms(ctx, case, "accepted_no_promise", "1")
         elif decision == "correct":
             case.paused_at = now
             materials = listed(data.get("materials"))
@@ -72,10 +77,16 @@ def on_user_task_completed(ctx, case: Case, form_key: str | None, data: dict) ->
         paused = ctx.calendar.working_days_between(case.paused_at.date(), now.date())
         case.paused_working_days += paused
         case.paused_at = None
-        if case.promise_working_days:
+        limit = case_limit(case)
+        if limit:
             case.deadline, case.deadline_fallback = deadline_after(
-                ctx.calendar, case.submitted_at, case.promise_working_days, case.paused_working_days)
+                ctx.calendar, case.submitted_at, limit, case.paused_working_days)
         timeline.record(ctx, case.id, "clock_resumed", detail={"paused_working_days": paused})
+
+
+def case_limit(case: Case) -> int | None:
+    """The working days behind the case's deadline: its promise, else its internal target."""
+    return case.promise_working_days if is_promise(case.deadline_kind) else case.target_working_days
 
 
 def listed(value) -> list[str]:
@@ -90,7 +101,8 @@ def listed(value) -> list[str]:
 def _notice_body(case: Case) -> dict:
     applicant = (case.form.get("applicant") or case.form.get("mother") or {}).get("name")
     return {"applicant": applicant, "items": [ITEM_NAMES.get(i, i) for i in case.items],
-            "deadline": _date(case.deadline), "submitted_at": case.submitted_at.isoformat()}
+            "deadline": _date(case.deadline) if is_promise(case.deadline_kind) else None,
+            "submitted_at": case.submitted_at.isoformat()}
 
 
 def _date(moment) -> str:

@@ -18,7 +18,7 @@ from engine.bpmn.serializer import StateSerializer
 from engine.definitions import spec_cache
 from engine.errors import ProcessFailure
 from engine.store.models import Case, CaseItem, Definition, Incident, Task, TaskCandidate
-from engine.deadlines.sla import deadline_after
+from engine.deadlines.sla import TASK_PROMISE, deadline_after, is_promise, limit_of
 from engine.states import CaseStatus, ItemStatus, OPEN_TASK_STATES, TaskKind, TaskState
 from engine.store.transaction import commit_step, no_lost_update
 from engine.store.workflow_cache import workflow_cache
@@ -211,10 +211,11 @@ def _new_task_row(ctx, case: Case, definition: Definition, activities: dict, spi
     act = activities.get(spiff_task.task_spec.bpmn_id, {})
     props = {**ESCALATION_DEFAULTS, **{k: v for k, v in definition.properties.items()
                                         if k in ESCALATION_DEFAULTS}, **act.get("properties", {})}
-    limit = int(props["limitWorkingDays"]) if "limitWorkingDays" in props else None
+    limit, deadline_kind = limit_of(props, TASK_PROMISE)
     now, kind = ctx.now(), TaskKind.SERVICE if act.get("kind") == SERVICE else TaskKind.USER
     due_at, fallback = (deadline_after(ctx.calendar, now, limit) if limit
                         else (case.deadline, case.deadline_fallback))
+    deadline_kind = deadline_kind if limit else case.deadline_kind
     groups = act.get("candidate_groups", [])
     row = Task(
         id=str(spiff_task.id), case_id=case.id, definition_id=definition.id, region=case.region,
@@ -223,6 +224,7 @@ def _new_task_row(ctx, case: Case, definition: Definition, activities: dict, spi
         topic=act.get("topic"), form_key=act.get("form_key"), item=act.get("item"),
         institution=case.institution if "health" in groups or "cdc" in groups else None,
         state=TaskState.READY.value, limit_working_days=limit, due_at=due_at, due_fallback=fallback,
+        deadline_kind=deadline_kind if due_at else None,
         created_at=now, retries=int(props["retries"]) if kind == TaskKind.SERVICE else None,
         properties=props)
     ctx.session.add(row)
@@ -235,7 +237,7 @@ def _start_item(item: CaseItem | None, row: Task, now) -> None:
     if item is None or item.status != ItemStatus.PENDING.value:
         return
     item.status, item.started_at = ItemStatus.IN_PROGRESS.value, now
-    if row.limit_working_days:
+    if row.limit_working_days and is_promise(row.deadline_kind):  # the family sees item deadlines
         item.deadline = row.due_at
 
 

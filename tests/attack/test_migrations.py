@@ -156,3 +156,20 @@ def test_downgrade_to_the_released_revision_and_upgrade_again(empty_db):
     with engine.connect() as conn:
         assert _departments(conn)["t-card"] == "hrss"
     engine.dispose()
+
+
+def test_0004_keeps_every_stored_deadline_a_promise(empty_db):
+    """Before 0004 every deadline was told to the family: upgraded rows say so (``deadline_kind``)."""
+    upgrade(empty_db, "0003")
+    engine = make_engine(empty_db)
+    with engine.begin() as conn:
+        _released_rows(conn)
+        conn.execute(text("UPDATE cases SET deadline = :d"), {"d": NOW})
+    upgrade(empty_db)
+    _assert_models_schema(engine)
+    with engine.connect() as conn:
+        assert conn.scalar(text("SELECT deadline_kind FROM cases")) == "promise"
+        assert dict(conn.execute(text("SELECT subject, deadline_kind FROM escalations")).all()) == {
+            "task:t-card": "promise", "case:c1": "promise"}
+        assert conn.scalar(text("SELECT count(*) FROM tasks WHERE deadline_kind IS NOT NULL")) == 0
+    engine.dispose()

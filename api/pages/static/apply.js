@@ -11,7 +11,7 @@ function selectedItems() {
 function drawItems() {
   const region = regions.find((r) => r.code === document.getElementById("region").value);
   const box = document.getElementById("items");
-  box.replaceChildren(el("legend", {}, `办理事项（可多选，承诺 ${region.promise_working_days || "—"} 个工作日内办结）`),
+  box.replaceChildren(el("legend", {}, region.promise_working_days ? `办理事项（可多选，承诺 ${region.promise_working_days} 个工作日内办结）` : "办理事项（可多选）"),
     ...region.items.map((item, i) => el("label.check", { for: `item-${i}` },
       el("input", { type: "checkbox", id: `item-${i}`, name: "items", value: item.code, checked: true }),
       item.name, item.limit_working_days ? el("span.hint", {}, `（${item.limit_working_days} 个工作日）`) : null)));

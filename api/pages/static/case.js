@@ -51,8 +51,10 @@ async function load() {
   fill("case-summary", el("dl.facts", {},
     el("dt", {}, "状态"), el("dd", { id: "case-status" }, c.status_label, c.paused ? "（补正中，计时暂停）" : ""),
     el("dt", {}, "提交时间"), el("dd", {}, fmtDate(c.submitted_at, true)),
-    el("dt", {}, "承诺时限"), el("dd", {}, c.promise_working_days ? `${c.promise_working_days} 个工作日` : "—"),
-    el("dt", {}, "承诺办结日期"), el("dd", {}, fmtDate(c.deadline), c.deadline_fallback ? "（按周末估算）" : ""),
+    // only a promise (承诺时限) is a date told to the family; a region without one shows none
+    c.promise_working_days ? [el("dt", {}, "承诺时限"), el("dd", {}, `${c.promise_working_days} 个工作日`),
+      el("dt", {}, "承诺办结日期"), el("dd", {}, fmtDate(c.deadline), c.deadline_fallback ? "（按周末估算）" : "")]
+      : [el("dt", {}, "办理时限"), el("dd", { id: "no-promise" }, "本地区未公布承诺办结时限，请留意短信通知")],
     c.outcome_reason ? [el("dt", {}, "说明"), el("dd", {}, c.outcome_reason)] : null));
   const items = c.items.filter((i) => i.status !== "not_applicable");
   fill("case-items", table(["事项", "进度", "办理期限", "办结时间"], items.map((i) => el("tr", { "data-item": i.code },

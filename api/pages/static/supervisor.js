@@ -19,13 +19,18 @@ function taskTable(tasks) {
   return table(["灯", "任务", "部门", "事项", "期限", "处理人"], tasks.map((t) => el("tr", { "data-task-id": t.id || t.task_id },
     el("td", {}, light(t, context)), el("td", {}, el("a", { href: `/clerk/tasks/${t.id || t.task_id}` }, t.name || t.task_name)),
     el("td", {}, context.lanes[t.department] || t.department || t.lane || "—"), el("td", {}, context.items[t.item] || t.item || "—"),
-    el("td", {}, fmtDate(t.due_at, true)), el("td", {}, t.assignee || "未认领"))));
+    el("td", {}, fmtDate(t.due_at, true), deadlineKind(t)), el("td", {}, t.assignee || "未认领"))));
+}
+
+// 承诺时限 (told to the family) or 内部督办时限 (the operator's internal target)
+function deadlineKind(row) {
+  return row.deadline_label ? el("span.hint", { "data-deadline-kind": row.deadline_kind }, `（${row.deadline_label}）`) : null;
 }
 
 function caseTable(cases) {
-  return table(["灯", "办件", "申请人", "承诺办结", "状态"], cases.map((c) => el("tr", { "data-case-id": c.id },
+  return table(["灯", "办件", "申请人", "办结期限", "状态"], cases.map((c) => el("tr", { "data-case-id": c.id },
     el("td", {}, el("span.light.red", { "data-light": "red" }, "红灯")), el("td", {}, c.id.slice(0, 8)),
-    el("td", {}, (c.applicant && c.applicant.mother_name) || "—"), el("td", {}, fmtDate(c.deadline)), el("td", {}, c.status))));
+    el("td", {}, (c.applicant && c.applicant.mother_name) || "—"), el("td", {}, fmtDate(c.deadline), deadlineKind(c)), el("td", {}, c.status))));
 }
 
 async function taskList(id, supervisionUrl, fallbackUrl, keep) {
@@ -34,7 +39,7 @@ async function taskList(id, supervisionUrl, fallbackUrl, keep) {
   const tasks = itemsOf(result.data).filter(keep || (() => true));
   const cases = (result.data && result.data.cases) || [];
   const warnings = (result.data && result.data.calendar_warnings) || [];
-  fill(id, el("h3", {}, "任务"), taskTable(tasks), cases.length ? [el("h3", {}, "办件（超过承诺时限）"), caseTable(cases)] : null,
+  fill(id, el("h3", {}, "任务"), taskTable(tasks), cases.length ? [el("h3", {}, "办件（超过办结期限）"), caseTable(cases)] : null,
     warnings.length ? el("p.hint", {}, "日历提示：", warnings.map((w) => w.message || JSON.stringify(w)).join("；")) : null);
 }
 

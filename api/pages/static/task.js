@@ -67,7 +67,7 @@ let currentFields = [];
 
 function info(task, context) {
   const rows = [["任务", task.name], ["状态", STATE_LABELS[task.state] || task.state], ["处理人", task.assignee || "—"],
-    ["事项", (context.items || {})[task.item] || task.item || "—"], ["办理期限", fmtDate(task.due_at, true)],
+    ["事项", (context.items || {})[task.item] || task.item || "—"], ["办理期限", fmtDate(task.due_at, true) + (task.deadline_label ? `（${task.deadline_label}）` : "")],
     ["时限（工作日）", task.limit_working_days || "—"]];
   return el("dl.facts", {}, rows.map(([k, v]) => [el("dt", {}, k), el("dd", {}, v)]), el("dt", {}, "灯"), el("dd", {}, light(task, context)));
 }
