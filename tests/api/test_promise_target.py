@@ -3,8 +3,8 @@
 A region whose seed states no promise (江津: 000 states no working-day limit for the case; its diagram is
 copied here with its invented limits turned into ``targetWorkingDays``, as the region helpers do) tells the
 family no date anywhere: not on the 受理通知书, not by SMS, not in ``GET /cases/{id}``, not in its list; its
-staff still get deadlines, labelled 内部督办时限 on the supervisor board. 钦北 (002: 自受理之日起33个工作日内
-办结) keeps printing its promise.
+staff still get deadlines, labelled 内部督办时限 on the supervisor board. 钦北 (002: 承诺办结时限为33个工作日) keeps
+printing its promise.
 """
 import io
 import shutil
@@ -69,7 +69,7 @@ def _notice_html(user: User, case: dict, kind: str) -> str:
 
 
 def test_jiangjin_states_no_promise_so_the_family_is_told_no_date(target_app, clock):
-    """000 (重庆江津): the seed's 一件事 states no 承诺时限 for the case (江津 10 was invented): with its limits as
+    """000 (重庆江津): the seed states no working-day 承诺时限 for the case (江津 10 was invented): with its limits as
     internal targets the 受理通知书, the SMS and the family's pages carry no date."""
     driver = RegionDriver(target_app, JIANGJIN)
     case = _accept(driver, JIANGJIN_ITEMS)
@@ -111,7 +111,7 @@ def test_jiangjin_board_labels_internal_targets_and_escalates_without_telling_th
 
 
 def test_qinbei_prints_its_promise_of_33_working_days(app, clock):
-    """002 (钦州钦北): 「自受理之日起33个工作日内办结」: the promise is printed on the notice, sent by SMS and
+    """002 (钦州钦北): 「新生儿出生“一件事”承诺办结时限为33个工作日」: the promise is printed on the notice, sent by SMS and
     shown to the family, labelled 承诺时限."""
     driver = RegionDriver(app, QINBEI)
     items = [i["code"] for i in driver.family.get(f"/api/v1/regions/{QINBEI}").get_json()["items"]]
