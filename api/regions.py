@@ -28,8 +28,8 @@ class Region:
     def form(self):
         """The region's form (``forms.load_region``), loaded once."""
         if self._form is None:
-            from forms import load_region
-            self._form = load_region(self.folder)
+            from forms import load_region, ProcessRules
+            self._form = load_region(self.folder, ProcessRules.from_properties(self.properties))
         return self._form
 
 

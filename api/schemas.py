@@ -60,6 +60,8 @@ class RegionSummary(Strict):
     definition_key = fields.String(allow_none=True)
     definition_version = fields.Integer(allow_none=True)
     eligibility = fields.Raw()
+    item_choice = fields.String(allow_none=True)  # free (any non-empty subset) / bundle (all items at once)
+    item_choice_label = fields.String(allow_none=True)
 
 
 class CaseCreate(Strict):

@@ -37,9 +37,32 @@ class Assessment:
         return "refuse" if self.ineligible else ("correct" if self.missing else "accept")
 
 
+FREE, BUNDLE = "free", "bundle"
+ITEM_CHOICES = (FREE, BUNDLE)
+
+
+@dataclass(frozen=True)
+class ProcessRules:
+    """What the region's process.bpmn says about its form, as process properties (bpmn/README.md).
+    The caller reads them from the diagram: forms reads no BPMN."""
+    item_choice: str = FREE          # ``itemChoice``: free = any non-empty subset; bundle = all of ``offered``
+    offered: tuple[str, ...] = ()    # ``items``: what the region offers
+    verified_by_sharing: frozenset = frozenset()  # ``dataSharingVerifies``: material codes not asked for
+
+    @classmethod
+    def from_properties(cls, props: dict) -> "ProcessRules":
+        return cls(item_choice=(props.get("itemChoice") or FREE).strip(), offered=_codes(props.get("items")),
+                   verified_by_sharing=frozenset(_codes(props.get("dataSharingVerifies"))))
+
+
+def _codes(value: str | None) -> tuple[str, ...]:
+    return tuple(c.strip() for c in (value or "").split(",") if c.strip())
+
+
 class RegionForm:
-    def __init__(self, code: str, config: dict, eligibility: Eligibility):
+    def __init__(self, code: str, config: dict, eligibility: Eligibility, rules: ProcessRules | None = None):
         self.code = code
+        self.rules = rules or ProcessRules()
         self.name: str = config["name"]
         self.division: str | None = config.get("division")
         self.items: list[dict] = [{"code": i["code"], "name": i["name"]} for i in config["items"]]
@@ -79,7 +102,22 @@ class RegionForm:
                     if i not in self.item_names]
         if len(set(items)) != len(items):
             problems.append(Problem("items", "item_duplicate", "办理事项有重复"))
+        problems += self._bundle_problems(items)
         return [i for i in dict.fromkeys(items) if i in self.item_names], problems
+
+    def _bundle_problems(self, items: list[str]) -> list[Problem]:
+        """A region whose seed offers a fixed bundle refuses a subset: it would never run in part."""
+        bundle = [i for i in self.rules.offered if i in self.item_names] or list(self.item_names)
+        if self.rules.item_choice != BUNDLE or set(items) >= set(bundle):
+            return []
+        names = "、".join(self.item_names[i] for i in bundle)
+        return [Problem("items", "items_fixed_bundle", f"本地区按固定套餐一并办理，须同时申请：{names}")]
+
+    def item_rule(self) -> dict:
+        """The region's item rule for ``GET /regions/{code}``."""
+        if self.rules.item_choice == BUNDLE:
+            return {"item_choice": BUNDLE, "item_choice_label": "固定套餐：须一并申请全部事项"}
+        return {"item_choice": FREE, "item_choice_label": "自由勾选：可申请其中一项或多项，只办理所选事项"}
 
     def _load(self, form) -> tuple[dict, list[Problem]]:
         if not isinstance(form, dict):
@@ -171,12 +209,13 @@ def _read(path: Path) -> dict:
         raise RegionLoadError(f"{path}: {error}") from None
 
 
-def load_region(region_dir: Path) -> RegionForm:
-    """Read bpmn/<region>/form.json and eligibility.json into a RegionForm."""
+def load_region(region_dir: Path, rules: ProcessRules | None = None) -> RegionForm:
+    """Read bpmn/<region>/form.json and eligibility.json into a RegionForm; ``rules`` are the process
+    properties that shape the form (``ProcessRules.from_properties``)."""
     region_dir = Path(region_dir)
     config = _read(region_dir / "form.json")
     try:
         eligibility = parse(_read(region_dir / "eligibility.json"))
-        return RegionForm(config.get("region", region_dir.name), config, eligibility)
+        return RegionForm(config.get("region", region_dir.name), config, eligibility, rules)
     except (KeyError, ValueError) as error:
         raise RegionLoadError(f"{region_dir.name}: {error}") from error

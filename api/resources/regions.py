@@ -35,7 +35,8 @@ def summary(region) -> dict:
                       for i in region.items],
             "definition_key": definition.key if definition else None,
             "definition_version": definition.version if definition else None,
-            "eligibility": form.summary() if form else None}
+            "eligibility": form.summary() if form else None,
+            **(form.item_rule() if form else {"item_choice": None, "item_choice_label": None})}
 
 
 def _form_or_none(region):

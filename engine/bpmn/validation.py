@@ -9,6 +9,7 @@ from engine.bpmn.model import NS, SERVICE, USER
 from engine.errors import Problem
 
 _xsd = None
+ITEM_CHOICES = ("free", "bundle")  # process property itemChoice (bpmn/README.md "Items")
 # limitWorkingDays / promiseWorkingDays: promises a seed states; targetWorkingDays: an operator's internal target
 LIMIT_PROPERTIES = ("limitWorkingDays", "targetWorkingDays", "warningWorkingDays", "escalationLevel1WorkingDays",
                     "escalationLevel2WorkingDays", "retries", "retryBackoffSeconds")
@@ -61,6 +62,10 @@ def activity_problems(activities: dict, process_props: dict, known_groups, known
                 problems.append(Problem(where, "unknown_topic", f"主题 {act['topic']} 没有对应的工作者"))
         problems += _number_problems(act["properties"], where)
     problems += _number_problems(process_props, filename, ("promiseWorkingDays",) + LIMIT_PROPERTIES)
+    choice = process_props.get("itemChoice")
+    if choice is not None and choice.strip() not in ITEM_CHOICES:
+        problems.append(Problem(f"{filename}.itemChoice", "invalid_item_choice",
+                                f"itemChoice 须为 free（自由勾选）或 bundle（固定套餐），实际为 {choice!r}"))
     return problems
 
 
