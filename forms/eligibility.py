@@ -28,7 +28,7 @@ class Material:
     name: str
     items: tuple[str, ...] = ()
     when: dict | None = None
-    shared: bool = False  # verified through data sharing: never asked of the family
+    shared: bool = False  # the seed names a data-sharing check for it; the region's switch decides (below)
     note: str = ""
     provided_by: str | None = None  # a form field whose value shows the material; else attachments
 
@@ -43,13 +43,16 @@ class Material:
         attachments = ctx.data.get("attachments") or []
         return self.code in attachments
 
-    def missing(self, ctx: Context) -> Problem | None:
-        if self.shared or not self.applies(ctx) or self.provided(ctx):
+    def missing(self, ctx: Context, verified: frozenset = frozenset()) -> Problem | None:
+        """The paper is asked for unless the region verifies it by data sharing (``verified``:
+        the process property ``dataSharingVerifies``; default none, so the paper is asked for)."""
+        if self.code in verified or not self.applies(ctx) or self.provided(ctx):
             return None
         return Problem(f"attachments.{self.code}", "material_missing", f"缺少材料：{self.name}")
 
-    def describe(self) -> dict:
-        return {"code": self.code, "name": self.name, "shared": self.shared, "note": self.note,
+    def describe(self, verified: frozenset = frozenset()) -> dict:
+        """``shared``: verified by data sharing in this region, so the family need not submit it."""
+        return {"code": self.code, "name": self.name, "shared": self.code in verified, "note": self.note,
                 "conditional": self.when is not None}
 
 
@@ -62,8 +65,8 @@ class Eligibility:
     def failures(self, ctx: Context) -> list[Problem]:
         return [p for p in (c.failure(ctx) for c in self.conditions) if p]
 
-    def missing_materials(self, ctx: Context) -> list[Problem]:
-        return [p for p in (m.missing(ctx) for m in self.materials) if p]
+    def missing_materials(self, ctx: Context, verified: frozenset = frozenset()) -> list[Problem]:
+        return [p for p in (m.missing(ctx, verified) for m in self.materials) if p]
 
     def region_facts(self, ctx: Context) -> dict[str, bool]:
         return {name: evaluate(ctx, rule) is True for name, rule in self.facts.items()}

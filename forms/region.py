@@ -70,6 +70,10 @@ class RegionForm:
         self.sections: list[SectionForm] = [section_from_config(code_, conf)
                                             for code_, conf in config["sections"].items()]
         self.eligibility = eligibility
+        unknown = self.rules.verified_by_sharing - {m.code for m in eligibility.materials}
+        if unknown:
+            raise RegionLoadError(f"{code}: dataSharingVerifies names no material of eligibility.json: "
+                                  f"{', '.join(sorted(unknown))}")
         self._schema = form_schema(self.sections)
 
     # -- validation ------------------------------------------------------------------------
@@ -90,7 +94,7 @@ class RegionForm:
         ctx = Context(data, chosen, today, add_working_days, {p.field for p in schema_problems})
         if chosen:
             result.ineligible = self.eligibility.failures(ctx)
-            result.missing = self.eligibility.missing_materials(ctx)
+            result.missing = self.eligibility.missing_materials(ctx, self.rules.verified_by_sharing)
         return result
 
     def _check_items(self, items) -> tuple[list[str], list[Problem]]:
@@ -182,7 +186,7 @@ class RegionForm:
             "unknown_items": [i for i in items if i not in self.item_names],
             "conditions": [{"code": c.code, "field": c.field, "message": c.message}
                            for c in self.eligibility.conditions if c.applies(chosen)],
-            "materials": [m.describe() for m in self.eligibility.materials
+            "materials": [m.describe(self.rules.verified_by_sharing) for m in self.eligibility.materials
                           if not m.items or any(i in chosen for i in m.items)],
             "sections": [s.describe() for s in self.sections
                          if s.always or any(i in chosen for i in s.required_for)],
@@ -192,7 +196,7 @@ class RegionForm:
         return {
             "code": self.code, "name": self.name, "division": self.division, "items": self.items,
             "conditions": [{"code": c.code, "message": c.message} for c in self.eligibility.conditions],
-            "materials": [m.describe() for m in self.eligibility.materials],
+            "materials": [m.describe(self.rules.verified_by_sharing) for m in self.eligibility.materials],
             "sections": [s.describe() for s in self.sections],
         }
 
