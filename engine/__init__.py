@@ -53,6 +53,7 @@ from engine.store.models import (
     Evaluation,
     Incident,
     Notice,
+    StubHandover,
     Task,
     task_open_work_keys,
     TaskCandidate,
@@ -60,7 +61,7 @@ from engine.store.models import (
 )
 from engine.work import cases, external, family_tasks, supplements, tasks
 from engine.work.cases import ITEM_NAMES
-from engine.deadlines import supervision
+from engine.deadlines import stubs, supervision
 from engine.deadlines.calendar import default_calendar, WorkingCalendar
 from engine.deadlines.clock import CHINA, Clock, SystemClock
 from engine.deadlines.scheduler import EscalationScheduler
@@ -126,6 +127,8 @@ __all__ = [
     "Role",
     "spec_cache",
     "sqlite_pragmas",
+    "StubHandover",
+    "stubs",
     "supervision",
     "supplements",
     "SystemClock",

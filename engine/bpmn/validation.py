@@ -1,4 +1,6 @@
 """Deploy-time checks: every problem in a diagram, reported at once."""
+import re
+
 from lxml import etree
 from SpiffWorkflow.bpmn.parser.BpmnParser import BpmnValidator
 from SpiffWorkflow.bpmn.parser.ValidationException import ValidationException
@@ -10,6 +12,9 @@ from engine.errors import Problem
 
 _xsd = None
 ITEM_CHOICES = ("free", "bundle")  # process property itemChoice (bpmn/README.md "Items")
+# paper stubs' hand-over (bpmn/README.md "Paper stubs"; engine/deadlines/stubs.py reads them)
+STUB_SCHEDULE = re.compile(r"^(monthly|quarterly)(:([1-9]|[12][0-9]|3[01]))?$")
+STUB_STATIONS = ("hukou", "institution")
 # limitWorkingDays / promiseWorkingDays: promises a seed states; targetWorkingDays: an operator's internal target
 LIMIT_PROPERTIES = ("limitWorkingDays", "targetWorkingDays", "warningWorkingDays", "escalationLevel1WorkingDays",
                     "escalationLevel2WorkingDays", "retries", "retryBackoffSeconds")
@@ -66,6 +71,18 @@ def activity_problems(activities: dict, process_props: dict, known_groups, known
     if choice is not None and choice.strip() not in ITEM_CHOICES:
         problems.append(Problem(f"{filename}.itemChoice", "invalid_item_choice",
                                 f"itemChoice 须为 free（自由勾选）或 bundle（固定套餐），实际为 {choice!r}"))
+    return problems + _stub_problems(process_props, filename)
+
+
+def _stub_problems(props: dict, filename: str) -> list[Problem]:
+    problems = []
+    schedule, station = props.get("stubHandover"), props.get("stubHandoverTo")
+    if schedule is not None and not STUB_SCHEDULE.match(schedule.strip()):
+        problems.append(Problem(f"{filename}.stubHandover", "invalid_stub_schedule",
+                                f"stubHandover 须为 monthly[:日] 或 quarterly[:日]，实际为 {schedule!r}"))
+    if station is not None and station.strip() not in STUB_STATIONS:
+        problems.append(Problem(f"{filename}.stubHandoverTo", "invalid_stub_station",
+                                f"stubHandoverTo 须为 hukou（落户派出所）或 institution（签发机构所在地派出所），实际为 {station!r}"))
     return problems
 
 

@@ -189,6 +189,11 @@ def register(name: str, session_factory, clock, calendar) -> None:
     _session_factories[name] = (session_factory, clock, calendar)
 
 
+def registered(name: str = "default") -> tuple:
+    """(session factory, clock, calendar) the active scheduler registered under ``name``."""
+    return _session_factories[name]
+
+
 def run_job(subject: str, level: str, registry: str = "default") -> None:
     """APScheduler job (referenced as ``engine.deadlines.escalation:run_job``): ids only, config from the registry."""
     session_factory, clock, calendar = _session_factories[registry]

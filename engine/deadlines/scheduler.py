@@ -15,9 +15,10 @@ from zoneinfo import ZoneInfo
 from apscheduler.jobstores.memory import MemoryJobStore
 from apscheduler.jobstores.sqlalchemy import SQLAlchemyJobStore
 from apscheduler.schedulers.background import BackgroundScheduler
+from apscheduler.triggers.cron import CronTrigger
 from sqlalchemy import text
 
-from engine.deadlines import escalation
+from engine.deadlines import escalation, stubs
 from engine.deadlines.clock import SystemClock
 from engine.store.db import make_engine, make_session_factory
 from engine.store.models import Case, Definition
@@ -26,6 +27,8 @@ log = logging.getLogger(__name__)
 CHINA_ZONE = ZoneInfo("Asia/Shanghai")
 LOCK_KEY = 0x6E62_6573  # "nbes": the escalation scheduler's advisory lock
 JOB_FUNCTION = "engine.deadlines.escalation:run_job"
+STUB_JOB_FUNCTION = "engine.deadlines.stubs:run_job"
+STUB_JOB_PREFIX = "stubs:"  # one cron job per region: the paper stubs' hand-over (engine/deadlines/stubs.py)
 HORIZON = timedelta(days=400)
 
 
@@ -127,8 +130,31 @@ class EscalationScheduler:
                 self._schedule(firing)
                 added += 1
         for key in existing.keys() - wanted.keys():
-            self._remove(key)
+            if not key.startswith(STUB_JOB_PREFIX):
+                self._remove(key)
+        self.schedule_stub_handovers()
         return added
+
+    def schedule_stub_handovers(self) -> dict[str, CronTrigger]:
+        """One cron job per region whose process sets ``stubHandover``; a changed schedule replaces the
+        job, a region that dropped it loses it. A bad value is logged and skipped (deploy refuses it)."""
+        with self.session_factory() as session:
+            try:
+                wanted = {f"{STUB_JOB_PREFIX}{region}": (region, CronTrigger(timezone=CHINA_ZONE, **fields))
+                          for region, fields in stubs.schedules(session).items()}
+            except stubs.ScheduleError as exc:
+                log.error("stub hand-over schedule skipped: %s", exc)
+                return {}
+        existing = {job.id: job for job in self.scheduler.get_jobs(jobstore="default")
+                    if job.id.startswith(STUB_JOB_PREFIX)}
+        for key, (region, trigger) in wanted.items():
+            job = existing.get(key)
+            if job is None or str(job.trigger) != str(trigger):
+                self.scheduler.add_job(STUB_JOB_FUNCTION, trigger, args=[region, self.registry], id=key,
+                                       replace_existing=True, jobstore="default")
+        for key in existing.keys() - wanted.keys():
+            self._remove(key)
+        return {key: trigger for key, (_, trigger) in wanted.items()}
 
     def _remove(self, key: str) -> None:
         try:

@@ -294,3 +294,20 @@ class AuditEntry(Base):
     case_id: Mapped[str | None] = mapped_column(String(36), nullable=True, index=True)
     task_id: Mapped[str | None] = mapped_column(String(36), nullable=True)
     detail: Mapped[dict] = mapped_column(JSON, default=dict)
+
+
+class StubHandover(Base):
+    """One paper stub (《出生医学证明》副页) on a hand-over list to a police station (bpmn/README.md
+    "Paper stubs"). A list is the rows of one run (``batch``) for one ``station``; the unique
+    ``elicence_id`` lists each stub once, whatever runs twice or at once."""
+    __tablename__ = "stub_handovers"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    region: Mapped[str] = mapped_column(String(64), index=True)
+    batch: Mapped[str] = mapped_column(String(80), index=True)  # "<region>:<run date>"
+    station: Mapped[str] = mapped_column(String(120))
+    elicence_id: Mapped[int] = mapped_column(ForeignKey("elicences.id"), unique=True)
+    case_id: Mapped[str] = mapped_column(ForeignKey("cases.id"), index=True)
+    certificate_number: Mapped[str] = mapped_column(String(120))
+    institution: Mapped[str | None] = mapped_column(String(120), nullable=True)
+    issued_at: Mapped[datetime] = mapped_column(DateTime)
+    listed_at: Mapped[datetime] = mapped_column(DateTime)
