@@ -27,6 +27,8 @@ class Config:
     VAR_DIR = Path(os.environ.get("VAR_DIR", ROOT / "var"))
     DATABASE_URL = os.environ.get("DATABASE_URL", f"sqlite:///{VAR_DIR / 'newborn.db'}")
     BPMN_ROOT = Path(os.environ.get("BPMN_ROOT", ROOT / "bpmn"))
+    # operator holiday files (<year>.json); None: the engine's default (engine/deadlines/data/calendar/)
+    WORKDAY_CALENDAR_DIR = os.environ.get("WORKDAY_CALENDAR_DIR")
     TOKEN_TTL_SECONDS = int(os.environ.get("TOKEN_TTL_SECONDS", "28800"))
     AUTH_CACHE_SECONDS = float(os.environ.get("AUTH_CACHE_SECONDS", "5"))  # see api.auth.RecentActors
     LONG_POLL_SLOTS = int(os.environ.get("LONG_POLL_SLOTS", "2"))  # fetchAndLock waits held at once per process

@@ -62,7 +62,8 @@ from engine.store.models import (
 from engine.work import cases, external, family_tasks, supplements, tasks
 from engine.work.cases import ITEM_NAMES
 from engine.deadlines import stubs, supervision
-from engine.deadlines.calendar import default_calendar, WorkingCalendar
+from engine.deadlines.calendar import CalendarDataError, default_calendar, WorkingCalendar
+from engine.deadlines.recompute import load_year as load_calendar_year
 from engine.deadlines.clock import CHINA, Clock, SystemClock
 from engine.deadlines.scheduler import EscalationScheduler
 from engine.notify import archive, notices, timeline
@@ -74,6 +75,7 @@ __all__ = [
     "alembic_config",
     "archive",
     "Base",
+    "CalendarDataError",
     "CAMUNDA_NS",
     "Case",
     "CaseEvent",
@@ -110,6 +112,7 @@ __all__ = [
     "ITEM_STATUS_LABELS",
     "ItemStatus",
     "latest_for_region",
+    "load_calendar_year",
     "make_session_factory",
     "may_read_case",
     "may_work_task",

@@ -27,8 +27,10 @@ def _region():
 
 
 def _answer(items: list, **extra) -> dict:
+    """Every board answer says how many open deadlines still rest on the weekends-only fallback."""
     calendar = current_app.extensions["newborn"].calendar
-    return {"items": items, "total": len(items), "calendar_warnings": calendar.warnings(), **extra}
+    return {"items": items, "total": len(items), "calendar_warnings": calendar.warnings(),
+            "fallback_deadlines": supervision.fallback_counts(db.session, _region()), **extra}
 
 
 def _task_rows(tasks: list[Task], now: datetime) -> list[dict]:

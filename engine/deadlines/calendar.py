@@ -48,6 +48,11 @@ def parse_year_file(path: Path) -> YearData:
         data = json.loads(Path(path).read_text("utf-8"))
     except (OSError, ValueError) as exc:
         raise CalendarDataError(f"{path}: 无法读取 JSON：{exc}") from None
+    return parse_year_data(data, str(path))
+
+
+def parse_year_data(data, path: str = "calendar") -> YearData:
+    """Validate one year's data (the file's JSON); raise ``CalendarDataError`` listing every problem."""
     problems, year = [], data.get("year") if isinstance(data, dict) else None
     if not isinstance(year, int) or not 2000 <= year <= 2100:
         raise CalendarDataError(f"{path}: 缺少有效的 year（整数）")
@@ -100,6 +105,24 @@ class WorkingCalendar:
         file = os.environ.get("WORKDAY_CALENDAR_FILE")
         directory = Path(os.environ.get("WORKDAY_CALENDAR_DIR", DEFAULT_DIR))
         return cls(load_operator_files(directory=directory, file=Path(file) if file else None))
+
+    def add_year(self, data: YearData) -> None:
+        """Take (or replace) an operator year: answers for that year change from now on, off the fallback."""
+        with self._lock:
+            self.operator_years[data.year] = data
+            self._fallback_years.discard(data.year)
+            self._cache = {day: answer for day, answer in self._cache.items() if day.year != data.year}
+
+    def refresh(self, directory: Path | None = None) -> list[int]:
+        """Take the operator files that appeared or changed in ``directory`` (default: the environment's)
+        since this calendar was built; returns the years taken. A bad file raises ``CalendarDataError``."""
+        file = os.environ.get("WORKDAY_CALENDAR_FILE")
+        found = load_operator_files(directory=Path(directory or os.environ.get("WORKDAY_CALENDAR_DIR", DEFAULT_DIR)),
+                                    file=Path(file) if file and directory is None else None)
+        taken = [year for year, data in sorted(found.items()) if self.operator_years.get(year) != data]
+        for year in taken:
+            self.add_year(found[year])
+        return taken
 
     def source_of(self, year: int) -> str:
         if year in self.operator_years:
@@ -189,6 +212,16 @@ class WorkingCalendar:
 
 
 _default: WorkingCalendar | None = None
+
+
+def save_year_file(data: YearData, raw: dict, directory: Path | None = None) -> Path:
+    """Write a validated year as ``<directory>/<year>.json`` (default: the environment's operator directory),
+    so every process that starts later, or ``refresh``es, knows it."""
+    target = Path(directory or os.environ.get("WORKDAY_CALENDAR_DIR", DEFAULT_DIR))
+    target.mkdir(parents=True, exist_ok=True)
+    path = target / f"{data.year}.json"
+    path.write_text(json.dumps(raw, ensure_ascii=False, indent=2) + "\n", "utf-8")
+    return path
 
 
 def default_calendar() -> WorkingCalendar:

@@ -58,6 +58,11 @@ def _plan(calendar, due_at: datetime, warning: int, level1: int, level2: int) ->
     return tuple(times)
 
 
+def clear_plans() -> None:
+    """Forget cached plans: the calendar learnt a year (engine/deadlines/recompute.py)."""
+    _plan.cache_clear()
+
+
 def task_subject(task_id: str) -> str:
     return f"task:{task_id}"
 

@@ -19,6 +19,7 @@ from apscheduler.triggers.cron import CronTrigger
 from sqlalchemy import text
 
 from engine.deadlines import escalation, stubs
+from engine.deadlines.calendar import CalendarDataError
 from engine.deadlines.clock import SystemClock
 from engine.store.db import make_engine, make_session_factory
 from engine.store.models import Case, Definition
@@ -118,7 +119,9 @@ class EscalationScheduler:
                                id=job_id(firing), replace_existing=True)
 
     def reconcile(self) -> int:
-        """Add missing jobs for every unwritten firing; drop jobs nothing needs. Returns jobs added."""
+        """Add missing jobs for every unwritten firing; drop jobs nothing needs. Returns jobs added.
+        First takes holiday files an operator added (``calendar load``), so moved deadlines move their jobs."""
+        self._refresh_calendar()
         with self.session_factory() as session:
             wanted = {job_id(f): f for f in escalation.pending(session, self.calendar, self.clock.now(), HORIZON)}
         existing = {job.id: job for job in self.scheduler.get_jobs(jobstore="default")}
@@ -134,6 +137,16 @@ class EscalationScheduler:
                 self._remove(key)
         self.schedule_stub_handovers()
         return added
+
+    def _refresh_calendar(self) -> None:
+        try:
+            taken = self.calendar.refresh() if hasattr(self.calendar, "refresh") else []
+        except CalendarDataError as exc:
+            log.error("operator calendar file not taken: %s", exc)
+            return
+        if taken:
+            escalation.clear_plans()
+            log.info("calendar: took operator data for %s", taken)
 
     def schedule_stub_handovers(self) -> dict[str, CronTrigger]:
         """One cron job per region whose process sets ``stubHandover``; a changed schedule replaces the

@@ -7,11 +7,13 @@ from sqlalchemy import select
 from engine.notify import timeline
 from engine.errors import InvalidTransition, NotFound
 from engine.deadlines.escalation import LEVEL_LABELS, department_of
+from engine.deadlines.recompute import fallback_counts
 from engine.store.models import Case, Escalation, Task
 from engine.deadlines.sla import END_OF_DAY
 from engine.states import CaseStatus, DeadlineKind, EscalationLevel, OPEN_TASK_STATES, TaskState
 
-__all__ = ["department_of", "deadline_label", "overdue", "due_soon", "escalations", "acknowledge", "stats", "escalation_row"]
+__all__ = ["department_of", "deadline_label", "fallback_counts", "overdue", "due_soon", "escalations",
+           "acknowledge", "stats", "escalation_row"]
 ESCALATING = [CaseStatus.REVIEW.value, CaseStatus.IN_PROGRESS.value]
 STATS_COLUMNS = (Task.region, Task.department, Task.item, Task.state, Task.due_at, Task.limit_working_days,
                  Task.created_at, Task.completed_at, Task.kind, Task.candidate_groups, Task.lane)

@@ -40,7 +40,15 @@ async function taskList(id, supervisionUrl, fallbackUrl, keep) {
   const cases = (result.data && result.data.cases) || [];
   const warnings = (result.data && result.data.calendar_warnings) || [];
   fill(id, el("h3", {}, "任务"), taskTable(tasks), cases.length ? [el("h3", {}, "办件（超过办结期限）"), caseTable(cases)] : null,
-    warnings.length ? el("p.hint", {}, "日历提示：", warnings.map((w) => w.message || JSON.stringify(w)).join("；")) : null);
+    warnings.length ? el("p.hint", {}, "日历提示：", warnings.map((w) => w.message || JSON.stringify(w)).join("；")) : null,
+    id === "overdue" ? fallbackHint(result.data && result.data.fallback_deadlines) : null);
+}
+
+// open deadlines computed Monday–Friday for want of holiday data; recomputed when an operator loads the year
+function fallbackHint(counts) {
+  if (!counts || !(counts.cases || counts.tasks)) return null;
+  return el("p.hint", { id: "fallback-deadlines", "data-cases": counts.cases, "data-tasks": counts.tasks },
+    `按周一至周五估算的在办期限：办件 ${counts.cases} 个、任务 ${counts.tasks} 个（缺少节假日数据，载入该年数据后自动重算）`);
 }
 
 async function escalations() {
