@@ -4,7 +4,9 @@ The scheduler holds one APScheduler cron job per region whose process sets ``stu
 that job as APScheduler does (its stored function and arguments) at the month's end on the app's clock,
 and reads the lists through ``GET /api/v1/stub-handovers`` as the supervisor and the hospital clerk.
 """
+import io
 from datetime import datetime
+from pathlib import Path
 
 import pytest
 from sqlalchemy import select
@@ -16,6 +18,7 @@ from tests.api.helpers import User, sample_form
 from tests.api.region_driver import ACCEPT, RegionDriver
 from tests.engine.helpers import clear_scheduler_jobs
 
+ROOT = Path(__file__).resolve().parents[2]
 JIANGJIN, QINBEI = "cq-jiangjin", "gx-qinzhou-qinbei"
 ITEMS = ["vaccination_certificate", "birth_certificate", "hukou_registration", "medical_insurance"]
 CITY, JIJIANG = "江津区城区派出所", "江津区几江派出所"
@@ -107,9 +110,7 @@ def test_qinbei_hands_its_stubs_over_quarterly_on_the_30th(scheduler):
 
 
 def test_deploy_refuses_an_unknown_schedule(app):
-    import io
-    from pathlib import Path
-    text = (Path(__file__).resolve().parents[2] / "bpmn" / JIANGJIN / "process.bpmn").read_text("utf-8")
+    text = (ROOT / "bpmn" / JIANGJIN / "process.bpmn").read_text("utf-8")
     bad = text.replace('name="stubHandover" value="monthly"', 'name="stubHandover" value="weekly"')
     assert bad != text
     response = User(app.test_client(), "admin").post(
