@@ -107,7 +107,11 @@ class EscalationScheduler:
         if self.scheduler is not None and self.scheduler.running:
             self.scheduler.shutdown(wait=False)
         if self._lock_connection is not None:
+            # a pooled connection outlives close(): unlock, or a standby never takes over
+            self._lock_connection.execute(text("SELECT pg_advisory_unlock(:k)"), {"k": LOCK_KEY})
+            self._lock_connection.commit()
             self._lock_connection.close()
+            self._lock_connection = None
 
     # -- jobs -------------------------------------------------------------------------------
     def _run_date(self, at: datetime) -> datetime:
