@@ -4,6 +4,8 @@ from dataclasses import dataclass, field
 from SpiffWorkflow.bpmn.specs.defaults import ServiceTask, EndEvent, IntermediateThrowEvent
 from SpiffWorkflow.camunda.specs.user_task import UserTask
 
+from engine.bpmn import outputs
+
 CAMUNDA_NS = "http://camunda.org/schema/1.0/bpmn"
 BPMN_NS = "http://www.omg.org/spec/BPMN/20100524/MODEL"
 NS = {"bpmn": BPMN_NS, "camunda": CAMUNDA_NS}
@@ -67,7 +69,8 @@ def describe_activity(spec, lanes: LaneCodes | None = None) -> dict | None:
                 "form_key": ext.get("camunda:formKey") or (form.key if form else None),
                 "form_fields": _form_fields(form)}
     if isinstance(spec, ServiceTask):
-        return {**base, "kind": SERVICE, "type": ext.get("camunda:type"), "topic": ext.get("camunda:topic")}
+        return {**base, "kind": SERVICE, "type": ext.get("camunda:type"), "topic": ext.get("camunda:topic"),
+                **outputs.declarations(props)}
     if isinstance(spec, (IntermediateThrowEvent, EndEvent)) and ("itemStatus" in props or "caseOutcome" in props):
         return {**base, "kind": MILESTONE if "itemStatus" in props else END}
     return None

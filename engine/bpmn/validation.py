@@ -6,6 +6,7 @@ from SpiffWorkflow.bpmn.parser.BpmnParser import BpmnValidator
 from SpiffWorkflow.bpmn.parser.ValidationException import ValidationException
 from SpiffWorkflow.exceptions import SpiffWorkflowException
 
+from engine.bpmn import outputs
 from engine.bpmn.expressions import UnsafeExpression, check_expression
 from engine.bpmn.model import NS, SERVICE, USER
 from engine.errors import Problem
@@ -65,6 +66,7 @@ def activity_problems(activities: dict, process_props: dict, known_groups, known
                 problems.append(Problem(where, "no_topic", f"服务任务「{act['name']}」须为外部任务并设置主题"))
             elif known_topics is not None and act["topic"] not in known_topics:
                 problems.append(Problem(where, "unknown_topic", f"主题 {act['topic']} 没有对应的工作者"))
+            problems += outputs.syntax_problems(act["properties"], where)
         problems += _number_problems(act["properties"], where)
     problems += _number_problems(process_props, filename, ("promiseWorkingDays",) + LIMIT_PROPERTIES)
     choice = process_props.get("itemChoice")

@@ -7,6 +7,7 @@ from SpiffWorkflow.bpmn.util import BpmnEvent
 from sqlalchemy import case as case_when, or_, select, update
 
 from engine.work import cases, runtime
+from engine.work.payloads import check_worker_payload
 
 from engine.notify import timeline
 from engine.store.db import insert_later
@@ -96,7 +97,13 @@ def _locked_step(ctx, task_id: str, worker_id: str) -> tuple[Case, Task, dict]:
 
 
 def complete(ctx, task_id: str, worker_id: str, variables: dict) -> Task:
+    """Complete the worker's locked task in one step (the case locked first).
+
+    Raises ``Invalid`` (nothing changed, the task still locked by the worker) when the variables do not
+    match the task's declared outputs, or when the step fails evaluating them (``runtime.run_step``).
+    """
     case, task, open_rows = _locked_step(ctx, task_id, worker_id)
+    check_worker_payload(ctx, task, variables)
     variables = dict(variables or {})
     licence = variables.pop("elicence", None)
     if licence:
@@ -222,6 +229,7 @@ def bpmn_error(ctx, task_id: str, worker_id: str, error_code: str, message: str 
                variables: dict | None = None) -> Task:
     """Throw a BPMN error from the waiting service task; the diagram's error boundary catches it."""
     case, task, open_rows = _locked_step(ctx, task_id, worker_id)
+    check_worker_payload(ctx, task, variables, error_code)
     definition = spec_cache.version(ctx.session, task.definition_id)
     task.state, task.completed_at, task.completed_by = TaskState.CANCELLED.value, ctx.now(), worker_id
     task.error_message, task.lock_owner, task.lock_expires_at = f"BPMN 错误 {error_code}：{message}", None, None
