@@ -49,6 +49,11 @@ class Invalid(EngineError):
     code = "invalid"
 
 
+class StepRefused(Invalid):
+    """A step failed while evaluating what its caller sent: rolled back whole, the case unchanged."""
+    code = "step_failed"
+
+
 class DeployRejected(EngineError):
     code = "deploy_rejected"
 

@@ -1,7 +1,7 @@
 """Workers inside the embedded app: a thread that serves every topic through the engine directly."""
 import logging
 
-from engine import Conflict, EngineContext, external, NotFound, ProcessFailure, WakeableLoop
+from engine import Conflict, EngineContext, external, Invalid, NotFound, WakeableLoop
 from workers.adapters.base import AdapterError, BpmnError
 
 log = logging.getLogger(__name__)
@@ -48,21 +48,29 @@ class InProcessWorker(WakeableLoop):
 
     def _handle(self, ctx, locked) -> None:
         task_id = locked.task.id
+        backoff = int(locked.task.properties.get("retryBackoffSeconds", "10")) * 1000
         try:
-            result = self.adapter.call(locked.task.topic, locked.variables, idempotency_key(locked))
-            external.complete(ctx, task_id, self.worker_id, result)
-        except BpmnError as exc:
-            ctx.session.rollback()
-            external.bpmn_error(ctx, task_id, self.worker_id, exc.code, exc.message, exc.variables)
+            self._answer(ctx, locked)
         except AdapterError as exc:
             ctx.session.rollback()
-            backoff = int(locked.task.properties.get("retryBackoffSeconds", "10")) * 1000
             external.handle_failure(ctx, task_id, self.worker_id, str(exc), None, None, backoff)
+        except Invalid as exc:  # the answer does not fit the diagram: retried, then an incident
+            ctx.session.rollback()
+            message = "；".join(p.message for p in exc.as_problems())
+            external.handle_failure(ctx, task_id, self.worker_id, message, None, None, backoff)
         except (Conflict, NotFound) as exc:
             ctx.session.rollback()
             log.info("task %s moved on: %s", task_id, exc)
-        except ProcessFailure as exc:  # the case is already marked failed with an incident
-            log.warning("case of task %s failed: %s", task_id, exc.message)
+
+    def _answer(self, ctx, locked) -> None:
+        """Call the department; complete the task with its answer, or throw its BPMN error."""
+        try:
+            result = self.adapter.call(locked.task.topic, locked.variables, idempotency_key(locked))
+        except BpmnError as exc:
+            ctx.session.rollback()
+            external.bpmn_error(ctx, locked.task.id, self.worker_id, exc.code, exc.message, exc.variables)
+            return
+        external.complete(ctx, locked.task.id, self.worker_id, result)
 
     def after_commit(self, ctx, changes) -> None:
         if any(t.kind == "service" for t in changes.opened):

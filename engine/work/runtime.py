@@ -16,7 +16,7 @@ from engine.bpmn.expressions import RestrictedScriptEngine, UnsafeExpression
 from engine.bpmn.model import END, MILESTONE, SERVICE
 from engine.bpmn.serializer import StateSerializer
 from engine.definitions import spec_cache
-from engine.errors import ProcessFailure
+from engine.errors import Problem, ProcessFailure, StepRefused
 from engine.store.models import Case, CaseItem, Definition, Incident, Task, TaskCandidate
 from engine.deadlines.sla import TASK_PROMISE, deadline_after, is_promise, limit_of
 from engine.states import CaseStatus, ItemStatus, OPEN_TASK_STATES, TaskKind, TaskState
@@ -118,7 +118,8 @@ def run_step(ctx, case: Case, definition: Definition, task: Task, act, actor: st
     """One step whole: load, ``act(workflow, spiff_task)``, run engine steps, mirror rows, save, commit.
 
     ``open_rows``: the case's open task rows if the caller read them already (``open_task_rows``).
-    A diagram that fails at run time leaves the case ``failed`` with an incident, never half-saved.
+    A step that fails while evaluating (the caller's data, a gateway raising on a value) rolls back
+    whole and raises ``StepRefused``: the case stays as it was, running, with no incident.
     """
     try:
         workflow = workflow_cache.take(case.id, case.row_version) or load_workflow(case, definition)
@@ -129,8 +130,7 @@ def run_step(ctx, case: Case, definition: Definition, task: Task, act, actor: st
         changes = save(ctx, case, definition, workflow, open_rows)
     except ProcessFailure as exc:
         ctx.session.rollback()
-        fail_case(ctx, case.id, task.id, exc.message)
-        raise
+        raise step_refused(task, exc) from exc
     changes.closed.append(task)
     timeline.record(ctx, case.id, event, actor, task.id, detail or {})
     # candidate rows index open work only: finished tasks would swell every clerk's inbox query
@@ -139,6 +139,13 @@ def run_step(ctx, case: Case, definition: Definition, task: Task, act, actor: st
         ctx.session.execute(delete(TaskCandidate).where(TaskCandidate.task_id.in_(offered)))
     commit_and_keep(ctx, case, workflow, changes)
     return changes
+
+
+def step_refused(task: Task, exc: ProcessFailure) -> StepRefused:
+    """The caller's answer for a step that could not evaluate: on its payload's field, nothing changed."""
+    where = "variables" if task.kind == TaskKind.SERVICE.value else "data"
+    message = f"「{task.name}」无法按所提交的数据继续办理（{exc.message}），办件未作更改，请核对后重试"
+    return StepRefused(message, [Problem(where, "step_failed", message)])
 
 
 def commit_and_keep(ctx, case: Case, workflow, changes: StepChanges) -> None:
@@ -151,7 +158,7 @@ def commit_and_keep(ctx, case: Case, workflow, changes: StepChanges) -> None:
 
 
 def fail_case(ctx, case_id: str, task_id: str, message: str) -> None:
-    """Record a run-time failure of the diagram in its own transaction."""
+    """Record a run-time failure no caller can fix (a case's start) in its own transaction."""
     case = ctx.session.get(Case, case_id)
     case.status, case.incident = CaseStatus.FAILED.value, message
     ctx.session.add(Incident(task_id=task_id or "", case_id=case.id, region=case.region, error=message,
