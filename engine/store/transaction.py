@@ -1,6 +1,7 @@
 """Commit a step whole, then tell listeners (scheduler timers, in-process workers)."""
 from contextlib import contextmanager
 
+from sqlalchemy import text
 from sqlalchemy.orm.exc import StaleDataError
 
 from engine.errors import Conflict
@@ -21,3 +22,18 @@ def commit_step(ctx, changes) -> None:
         ctx.session.commit()
     for listener in ctx.listeners:
         listener.after_commit(ctx, changes)
+
+
+def begin_step(session) -> None:
+    """Start the step's transaction holding the database's write lock (SQLite: ``BEGIN IMMEDIATE``).
+
+    Steps on one case then run one after the other: the second waits (``busy_timeout``) and reads what
+    the first committed, instead of failing its row-version check with a 409. PostgreSQL needs nothing
+    here: the step's ``SELECT … FOR UPDATE`` of the case row serialises it. If this session's
+    transaction already wrote (the lock is then held already), nothing is done.
+    """
+    if session.get_bind().dialect.name != "sqlite":
+        return
+    dbapi = session.connection().connection.dbapi_connection
+    if not dbapi.in_transaction:
+        session.execute(text("BEGIN IMMEDIATE"))

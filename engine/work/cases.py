@@ -11,6 +11,7 @@ from engine.definitions import latest_for_region
 from engine.errors import InvalidTransition, NotFound, ProcessFailure
 from engine.store.models import Case, CaseItem, Definition, Evaluation, Task
 from engine.deadlines.sla import CASE_PROMISE, TARGET, deadline_after, is_promise, limit_of, working_days
+from engine.store.transaction import begin_step
 from engine.states import CaseStatus, ItemStatus
 
 ITEM_NAMES = notices.ITEM_NAMES
@@ -110,9 +111,11 @@ def _date(moment) -> str:
 
 
 def get_case(ctx, case_id: str, for_update=False) -> Case:
+    """The case; ``for_update`` starts a step: write lock (SQLite) or row lock (PostgreSQL), then a fresh read."""
     query = select(Case).where(Case.id == case_id)
     if for_update:
-        query = query.with_for_update()
+        begin_step(ctx.session)
+        query = query.with_for_update().execution_options(populate_existing=True)
     case = ctx.session.scalars(query).first()
     if case is None:
         raise NotFound("办件不存在", field="case_id")
@@ -120,9 +123,14 @@ def get_case(ctx, case_id: str, for_update=False) -> Case:
 
 
 def case_of_task(ctx, task_id: str) -> Case:
-    """The task's case, its row locked (PostgreSQL) in one statement: every step locks the case first."""
+    """The task's case, locked and read fresh: every step locks the case first.
+
+    SQLite: the database's write lock taken first (``begin_step``); PostgreSQL: the case row locked.
+    """
+    begin_step(ctx.session)
     case = ctx.session.scalars(select(Case).where(
-        Case.id == select(Task.case_id).where(Task.id == task_id).scalar_subquery()).with_for_update()).first()
+        Case.id == select(Task.case_id).where(Task.id == task_id).scalar_subquery()).with_for_update()
+        .execution_options(populate_existing=True)).first()
     if case is None:
         raise NotFound("任务不存在", field="task_id")
     return case

@@ -81,11 +81,6 @@ def finish(ctx, username: str, task: Task, case, definition: DeployedVersion, da
     if not won:
         ctx.session.rollback()
         raise Conflict("任务已被完成", field="task_id")
-    if ctx.session.get_bind().dialect.name != "postgresql":
-        # SQLite took its write lock with the won UPDATE only: read the case (and, in sync, its open
-        # tasks) again so they are the latest committed (PostgreSQL locked the case when it read it)
-        ctx.session.refresh(case)
-        open_rows = None
 
     def act(_workflow, spiff_task):
         spiff_task.data.update(data)
