@@ -16,7 +16,7 @@ modules import each other by their full path.
 """
 
 from engine import definitions, errors
-from engine.errors import Conflict, DeployRejected, Invalid, NotFound, Problem, ProcessFailure
+from engine.errors import Conflict, DeployRejected, Invalid, NotFound, Problem, ProcessFailure, StepRefused
 from engine.states import (
     CaseStatus,
     DeadlineKind,
@@ -31,7 +31,7 @@ from engine.states import (
 from engine.actors import Actor, may_read_case, may_work_task
 from engine.context import EngineContext
 from engine.background import WakeableLoop
-from engine.definitions import deploy_folder, latest_for_region, spec_cache
+from engine.definitions import deploy_folder, latest_for_region, spec_cache, validate_diagram
 from engine.bpmn.model import CAMUNDA_NS, executable_processes, NS, process_properties
 from engine.bpmn.safe_xml import parse_bpmn_bytes
 from engine.store import db
@@ -130,6 +130,7 @@ __all__ = [
     "Role",
     "spec_cache",
     "sqlite_pragmas",
+    "StepRefused",
     "StubHandover",
     "stubs",
     "supervision",
@@ -142,6 +143,7 @@ __all__ = [
     "TaskState",
     "timeline",
     "User",
+    "validate_diagram",
     "WakeableLoop",
     "WorkingCalendar",
 ]

@@ -9,7 +9,7 @@ from lxml import etree
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from engine.bpmn import model, validation
+from engine.bpmn import model, structure, validation
 from engine.bpmn.parser import NewbornParser
 from engine.bpmn.safe_xml import XmlRejected, parse_bpmn_bytes
 from engine.bpmn.serializer import SpecSerializer
@@ -28,17 +28,44 @@ class ParsedDiagram:
     spec_json: str
 
 
-def parse_diagram(data: bytes, filename: str, known_groups=None, known_topics=None) -> ParsedDiagram:
-    """Parse and validate; raise ``DeployRejected`` listing every problem found."""
+@dataclass
+class _Checked:
+    problems: list[Problem]
+    parsed: ParsedDiagram | None = None
+
+
+def validate_diagram(data: bytes, filename: str = "process.bpmn", known_groups=None, known_topics=None,
+                     known_facts=None) -> list[Problem]:
+    """Every problem of a BPMN file at once (empty: it would deploy); stores nothing, raises nothing.
+
+    The whole file is checked, not only what the parser reaches from the start event: XSD, flows and
+    reachability, every task's groups, topics, limits and declared outputs, expressions, the promise.
+    ``known_groups``/``known_topics`` (served by accounts) and ``known_facts`` (the region's form facts,
+    which gateway conditions may read) are checked only when given.
+    """
+    return _check(data, filename, known_groups, known_topics, known_facts).problems
+
+
+def parse_diagram(data: bytes, filename: str, known_groups=None, known_topics=None,
+                  known_facts=None) -> ParsedDiagram:
+    """Parse and validate; raise ``DeployRejected`` listing every problem found (``validate_diagram``)."""
+    checked = _check(data, filename, known_groups, known_topics, known_facts)
+    if checked.problems:
+        raise DeployRejected("BPMN 被拒绝", checked.problems)
+    return checked.parsed
+
+
+def _check(data: bytes, filename: str, known_groups, known_topics, known_facts) -> _Checked:
     try:
         root = parse_bpmn_bytes(data, filename)
     except XmlRejected as exc:
-        raise DeployRejected("BPMN 被拒绝", [exc.problem]) from None
+        return _Checked([exc.problem])
     problems = validation.xsd_problems(root, filename) + validation.expression_problems(root, filename)
     processes = model.executable_processes(root)
     if len(processes) != 1:
         problems.append(Problem(filename, "executable_process", f"须恰有一个可执行流程，实际 {len(processes)} 个"))
-        raise DeployRejected("BPMN 被拒绝", problems)
+        return _Checked(problems)
+    problems += structure.structure_problems(root, filename)
     process = processes[0]
     key, props = process.get("id"), model.process_properties(process)
     parser = NewbornParser()
@@ -47,22 +74,29 @@ def parse_diagram(data: bytes, filename: str, known_groups=None, known_topics=No
         spec = parser.get_spec(key)
         subprocess_specs = parser.get_subprocess_specs(key)
     except Exception as exc:  # the library raises assorted errors for broken references
-        problems.append(validation.parse_problem(exc, filename))
-        raise DeployRejected("BPMN 被拒绝", problems) from None
+        if not problems:  # else the structural problems above already say what broke it
+            problems.append(validation.parse_problem(exc, filename))
+        unseen = structure.xml_activities(root, set())
+        problems += validation.activity_problems(unseen, props, known_groups, known_topics, filename)
+        return _Checked(problems)
     activities = model.describe_activities(spec, subprocess_specs, model.lane_codes(root))
-    problems += validation.activity_problems(activities, props, known_groups, known_topics, filename)
+    unseen = structure.xml_activities(root, set(activities))
+    problems += validation.activity_problems({**activities, **unseen}, props, known_groups, known_topics, filename)
     problems += validation.promise_problems(spec, activities, props, filename)
     if problems:
-        raise DeployRejected("BPMN 被拒绝", problems)
-    return ParsedDiagram(key, process.get("name") or key, props, activities,
-                         _spec_serializer.dumps(spec, subprocess_specs))
+        return _Checked(problems)
+    return _Checked([], ParsedDiagram(key, process.get("name") or key, props, activities,
+                                      _spec_serializer.dumps(spec, subprocess_specs)))
 
 
 def deploy(session: Session, data: bytes, now, filename="process.bpmn", deployment_name="",
            source=None, tenant_id=None, actor=None, known_groups=None, known_topics=None,
-           region: str | None = None) -> tuple[Definition, bool]:
-    """Deploy bytes; returns (definition, created). Identical bytes to the latest version are a no-op."""
-    parsed = parse_diagram(data, filename, known_groups, known_topics)
+           region: str | None = None, known_facts=None) -> tuple[Definition, bool]:
+    """Deploy bytes; returns (definition, created). Identical bytes to the latest version are a no-op.
+
+    Raises ``DeployRejected`` with every problem (``validate_diagram``); flushes, never commits.
+    """
+    parsed = parse_diagram(data, filename, known_groups, known_topics, known_facts)
     sha = hashlib.sha256(data).hexdigest()
     latest = latest_definition(session, parsed.key, required=False)
     if latest is not None and latest.sha256 == sha:

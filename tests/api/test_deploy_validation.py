@@ -99,7 +99,10 @@ def test_a_dangling_reference_is_refused(app, client):
     def dangle(root):
         _node(root, "flow_birth_certificate_issue_to_birth_certificate_done").set("targetRef", "no_such_task")
     errors = _refused(app, client, _qinbei(dangle))
-    assert errors and errors[0]["code"] in {"bpmn_invalid", "xsd"}
+    dangling = [e for e in errors if e["code"] == "dangling_reference"]
+    assert [e["field"] for e in dangling] == [
+        "process.bpmn#flow_birth_certificate_issue_to_birth_certificate_done.targetRef"], errors
+    assert "no_such_task" in dangling[0]["message"]
 
 
 def test_not_xml_and_entities_are_refused(app, client):
