@@ -38,8 +38,11 @@ def register_errors(blp) -> None:
     def _engine(exc):
         status = next((code for cls, code in STATUS.items() if isinstance(exc, cls)), 400)
         kinds = {404: "InvalidRequestException", 403: "AuthorizationException", 409: "RestException"}
-        message = "；".join(p.message for p in exc.as_problems()) or exc.message
-        return error(status, kinds.get(status, "ProcessEngineException"), message)
+        problems = exc.as_problems()
+        message = "；".join(p.message for p in problems) or exc.message
+        # Camunda clients read type and message; ours may read each problem (field, code, message)
+        return error(status, kinds.get(status, "ProcessEngineException"), message,
+                     errors=[p.as_dict() for p in problems])
 
     @blp.errorhandler(ValidationError)
     def _validation(exc):
