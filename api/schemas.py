@@ -65,9 +65,10 @@ class RegionSummary(Strict):
 
 
 class CaseCreate(Strict):
-    region = fields.String(required=True, validate=validate.Length(min=1, max=64))
-    items = fields.List(fields.String(validate=validate.Length(max=64)), required=True)
-    form = fields.Dict(required=True)
+    """``region``, ``items`` and ``form`` are checked with the form itself, so one 422 lists them all."""
+    region = fields.String(load_default=None, validate=validate.Length(min=1, max=64))
+    items = fields.List(fields.String(validate=validate.Length(max=64)), load_default=list)
+    form = fields.Dict(load_default=dict)
     phone = fields.String(validate=validate.Length(max=20))
 
 

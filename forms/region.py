@@ -87,7 +87,7 @@ class RegionForm:
                add_working_days: AddWorkingDays) -> Assessment:
         result = Assessment()
         chosen, selection_problems = self._check_items(items)
-        data, schema_problems = self._load(form)
+        data, schema_problems = self._load(self._with_required_sections(form))
         result.invalid = schema_problems + selection_problems
         if isinstance(form, dict):
             result.invalid += sections_missing(self.sections, form, chosen, self.item_names)
@@ -96,6 +96,12 @@ class RegionForm:
             result.ineligible = self.eligibility.failures(ctx)
             result.missing = self.eligibility.missing_materials(ctx, self.rules.verified_by_sharing)
         return result
+
+    def _with_required_sections(self, form):
+        """Missing always-required sections as empty ones, so each missing field is named (一次性告知)."""
+        if not isinstance(form, dict):
+            return form
+        return {**{s.code: {} for s in self.sections if s.always and s.code not in form}, **form}
 
     def _check_items(self, items) -> tuple[list[str], list[Problem]]:
         if not isinstance(items, list) or not all(isinstance(i, str) for i in items):

@@ -41,10 +41,7 @@ def sees_full_form(actor, case) -> bool:
 def create_case(body):
     """Submit the one form (一表申请); every problem comes back at once (一次性告知)."""
     actor = current_actor()
-    try:
-        region = region_registry().get(body["region"])
-    except NotFound:
-        raise Invalid("地区不存在", [Problem("region", "unknown_region", f"地区 {body['region']} 不存在")])
+    region = _region_or_refuse(body)
     if actor.role == Role.CLERK and (actor.region != region.code or "health" not in actor.groups):
         abort(403, description="只有本地区助产机构的窗口人员可以代为申请")
     ctx = engine_context()
@@ -58,6 +55,21 @@ def create_case(body):
     timeline.audit(ctx, actor.username, "case_created", case.id)
     db.session.commit()
     return case_view(db.session, case, ctx.now(), full_form=True, for_family=actor.role == Role.FAMILY)
+
+
+def _region_or_refuse(body: dict):
+    """The region; without one the form cannot be checked, so the envelope's problems come together."""
+    try:
+        return region_registry().get(body["region"] or "")
+    except NotFound:
+        pass
+    problems = [Problem("region", "required", "请选择办理地区") if not body["region"] else
+                Problem("region", "unknown_region", f"地区 {body['region']} 不存在")]
+    if not body["items"]:
+        problems.append(Problem("items", "items_empty", "请至少选择一个办理事项"))
+    if not body["form"]:
+        problems.append(Problem("form", "required", "请填写申请表"))
+    raise Invalid("申请有误", problems)
 
 
 def _require_valid(ctx, region_form, form: dict, items: list, applied_on, message: str) -> None:
