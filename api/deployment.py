@@ -2,8 +2,8 @@
 from sqlalchemy import select
 
 from api.extensions import db
-from api.services import engine_context
-from engine import definitions, Role, User
+from api.services import engine_context, region_registry
+from engine import definitions, executable_processes, NotFound, parse_bpmn_bytes, process_properties, Role, User
 
 FAMILY_GROUP = "applicant"
 
@@ -18,11 +18,24 @@ def served_topics() -> set[str]:
     return {t for topics in workers for t in (topics or [])}
 
 
+def form_facts(data: bytes, region: str | None = None) -> set[str] | None:
+    """The facts the region's form derives (gateway conditions may read them), by the diagram's
+    ``region`` property (else ``region``); None when the region has no form here (the check is skipped)."""
+    try:
+        processes = executable_processes(parse_bpmn_bytes(data, "process.bpmn"))
+        region = process_properties(processes[0]).get("region") or region
+        form = region_registry().get(region or "").form
+    except Exception:  # noqa: BLE001 - a broken file or no form: validation names what matters
+        return None
+    return set(form.facts({}, []))
+
+
 def deploy_bytes(data: bytes, filename: str, actor: str, **kwargs):
     """Validate and deploy one file; commits. Returns (definition, created)."""
     ctx = engine_context()
     definition, created = definitions.deploy(
         db.session, data, ctx.now(), filename=filename, actor=actor,
-        known_groups=served_groups(), known_topics=served_topics(), **kwargs)
+        known_groups=served_groups(), known_topics=served_topics(),
+        known_facts=form_facts(data, kwargs.get("region")), **kwargs)
     db.session.commit()
     return definition, created

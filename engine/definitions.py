@@ -9,7 +9,7 @@ from lxml import etree
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from engine.bpmn import model, structure, validation
+from engine.bpmn import model, structure, validation, variables
 from engine.bpmn.parser import NewbornParser
 from engine.bpmn.safe_xml import XmlRejected, parse_bpmn_bytes
 from engine.bpmn.serializer import SpecSerializer
@@ -66,6 +66,7 @@ def _check(data: bytes, filename: str, known_groups, known_topics, known_facts) 
         problems.append(Problem(filename, "executable_process", f"须恰有一个可执行流程，实际 {len(processes)} 个"))
         return _Checked(problems)
     problems += structure.structure_problems(root, filename)
+    problems += variables.condition_problems(root, known_facts, filename)
     process = processes[0]
     key, props = process.get("id"), model.process_properties(process)
     parser = NewbornParser()

@@ -5,7 +5,7 @@ from flask import request
 from sqlalchemy import select
 
 from api.auth import current_actor, login_required
-from api.deployment import deploy_bytes, served_groups, served_topics
+from api.deployment import deploy_bytes, form_facts, served_groups, served_topics
 from api.extensions import db
 from api.resources.engine_rest import blp
 from api.resources.engine_rest_json import (
@@ -88,7 +88,7 @@ def _reject_invalid(resources) -> None:
     groups, topics, details, lines = served_groups(), served_topics(), {}, []
     for filename, data in resources:
         try:
-            definitions.parse_diagram(data, filename, groups, topics)
+            definitions.parse_diagram(data, filename, groups, topics, form_facts(data))
         except DeployRejected as exc:
             details[filename] = {"errors": [_problem_dto(p) for p in exc.problems], "warnings": []}
             lines += [f"* {p.message} | resource {filename} | {p.field} [{p.code}]" for p in exc.problems]

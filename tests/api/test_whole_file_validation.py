@@ -71,3 +71,34 @@ def test_validate_diagram_finds_nothing_in_the_regions_as_shipped():
     for path in sorted((ROOT / "bpmn").glob("*/process.bpmn")):
         assert validate_diagram(path.read_bytes(), path.name) == [], path
 
+
+SICHUAN = (ROOT / "bpmn/sc-province/process.bpmn").read_bytes()
+MARRIAGE_OUTPUTS = b'<camunda:property name="outputs" value="marriage_licence_found:boolean, stop_reason:string?"/>'
+
+
+def _api_deploy(client, xml: bytes):
+    return User(client, "admin").post("/api/v1/definitions", content_type="multipart/form-data",
+                                      data={"file": (io.BytesIO(xml), "process.bpmn")})
+
+
+def test_a_condition_reading_a_variable_nothing_declares_is_refused(app, client):
+    """四川省 seed (003_05c807b95d1186d1.txt) 「引用……结婚证电子证照」: the marriage gateway reads
+    ``marriage_licence_found``; without the check task's ``outputs`` nothing declares it."""
+    assert MARRIAGE_OUTPUTS in SICHUAN
+    response = _api_deploy(client, SICHUAN.replace(MARRIAGE_OUTPUTS, b""))
+    assert response.status_code == 422
+    [error] = response.get_json()["errors"]
+    assert (error["field"], error["code"]) == ("process.bpmn#flow_marriage_gateway_to_merge_review",
+                                               "undeclared_variable")
+    assert "marriage_licence_found" in error["message"]
+
+
+def test_a_malformed_outputs_declaration_is_refused_naming_the_entry(app, client):
+    broken = SICHUAN.replace(b"marriage_licence_found:boolean, stop_reason:string?",
+                             b"marriage_licence_found:bool, stop_reason:string?")
+    response = _api_deploy(client, broken)
+    assert response.status_code == 422
+    codes = {(e["field"], e["code"]) for e in response.get_json()["errors"]}
+    assert ("process.bpmn#marriage_licence_check.outputs", "invalid_outputs") in codes
+    # the malformed entry declares nothing, so the gateway's variable is undeclared as well
+    assert ("process.bpmn#flow_marriage_gateway_to_merge_review", "undeclared_variable") in codes
