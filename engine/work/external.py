@@ -7,7 +7,7 @@ from SpiffWorkflow.bpmn.util import BpmnEvent
 from sqlalchemy import case as case_when, or_, select, update
 
 from engine.work import cases, runtime
-from engine.work.payloads import check_worker_payload
+from engine.work.payloads import check_worker_payload, refused_unless_caught
 
 from engine.notify import timeline
 from engine.store.db import insert_later
@@ -236,8 +236,9 @@ def bpmn_error(ctx, task_id: str, worker_id: str, error_code: str, message: str 
 
     def act(workflow, spiff_task):
         payload = {**(variables or {}), "error_message": message}
-        workflow.catch(BpmnEvent(ErrorEventDefinition(error_code, code=error_code), payload=payload,
-                                 target=spiff_task.workflow))
+        with refused_unless_caught(workflow, error_code):
+            workflow.catch(BpmnEvent(ErrorEventDefinition(error_code, code=error_code), payload=payload,
+                                     target=spiff_task.workflow))
 
     runtime.run_step(ctx, case, definition, task, act, worker_id, "bpmn_error",
                      {"code": error_code, "message": message}, open_rows=open_rows)

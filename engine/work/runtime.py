@@ -143,7 +143,7 @@ def run_step(ctx, case: Case, definition: Definition, task: Task, act, actor: st
 
 def step_refused(task: Task, exc: ProcessFailure) -> StepRefused:
     """The caller's answer for a step that could not evaluate: on its payload's field, nothing changed."""
-    where = "variables" if task.kind == TaskKind.SERVICE.value else "data"
+    where = exc.field or ("variables" if task.kind == TaskKind.SERVICE.value else "data")
     message = f"「{task.name}」无法按所提交的数据继续办理（{exc.message}），办件未作更改，请核对后重试"
     return StepRefused(message, [Problem(where, "step_failed", message)])
 

@@ -76,3 +76,19 @@ def test_after_the_worker_gives_up_a_supervisors_retry_finishes_the_case(app, li
                          timeout=30, json={"workerId": "w2", "variables": {"count": {"value": 1}}})
     assert done.status_code == 204, done.text
     assert rows(app, select(Case.status).where(Case.id == case_id)) == ["completed"]
+
+
+def test_a_bpmn_error_the_diagram_does_not_catch_is_refused_and_changes_nothing(app, live):
+    """Nothing catches ``no_such_error``: thrown, the task row would close while the workflow waits."""
+    case_id = _deploy_and_start(app, live)
+    [task] = fetch(live, STAMP_WORKER, "w1").json()
+    before = _state(app, case_id)
+    thrown = requests.post(f"{live.url}/engine-rest/external-task/{task['id']}/bpmnError", auth=STAMP_WORKER,
+                           timeout=30, json={"workerId": "w1", "errorCode": "no_such_error"})
+    assert thrown.status_code == 400, thrown.text
+    assert [(e["field"], e["code"]) for e in thrown.json()["errors"]] == [("errorCode", "step_failed")]
+    assert "no_such_error" in thrown.json()["message"]
+    assert _state(app, case_id) == before
+    [row] = rows(app, select(Task).where(Task.id == task["id"]))
+    assert (row.state, row.lock_owner) == ("locked", "w1")
+    assert _complete(live, task["id"], {"count": {"value": 5}}).status_code == 204
