@@ -8,7 +8,7 @@ import requests
 from sqlalchemy import func, select
 
 from camunda.client.external_task_client import ExternalTaskClient
-from engine.store.models import Case, Incident, Task
+from engine.store.models import Case, CaseItem, Incident, Task
 from tests.api.helpers import sample_form
 from tests.workers.conftest import bearer, rows
 
@@ -133,3 +133,27 @@ def test_parallel_departments_completing_one_case_at_the_same_moment_all_succeed
                                               Task.topic.in_(list(ANSWERS))))
     assert sorted(done) == sorted(ANSWERS)
     assert _case(app, case_id)[0] == "completed" and _incidents(app, case_id) == 0  # every chosen item done
+
+
+def test_a_bpmn_error_is_checked_against_its_declared_error_outputs(app, live):
+    """四川省 seed (003_05c807b95d1186d1.txt) on birth registration: 「不符合办理条件的，反馈原因后结束业务办理」:
+    the police's refusal must carry its reason (``errorOutputs.hukou_refused`` =
+    ``hukou_refused:boolean, hukou_refusal_reason:string``)."""
+    case_id = _submit(live)
+    marriage = ExternalTaskClient("dept-marriage", f"{live.url}/engine-rest", CONFIG)
+    [task] = marriage.fetch_and_lock("marriage_licence.check")
+    assert marriage.complete(task["id"], {"marriage_licence_found": True}) is True
+    _accept(live, case_id)
+    police = ExternalTaskClient("dept-police", f"{live.url}/engine-rest", CONFIG)
+    [hukou] = police.fetch_and_lock("hukou_registration.register")
+    before = _case(app, case_id)
+    with pytest.raises(requests.HTTPError) as refused:
+        police.bpmn_failure(hukou["id"], "hukou_refused", "户籍审核未通过", {"hukou_refused": True})
+    assert refused.value.response.status_code == 400
+    assert [(e["field"], e["code"]) for e in refused.value.response.json()["errors"]] == [
+        ("hukou_refusal_reason", "missing_variable")]
+    assert _case(app, case_id) == before
+    assert police.bpmn_failure(hukou["id"], "hukou_refused", "户籍审核未通过",
+                               {"hukou_refused": True, "hukou_refusal_reason": "拟落户集体户"}) is True
+    item = rows(app, select(CaseItem).where(CaseItem.case_id == case_id, CaseItem.item == "hukou_registration"))[0]
+    assert (item.status, item.reason) == ("refused", "拟落户集体户")
