@@ -92,3 +92,21 @@ def test_a_bpmn_error_the_diagram_does_not_catch_is_refused_and_changes_nothing(
     [row] = rows(app, select(Task).where(Task.id == task["id"]))
     assert (row.state, row.lock_owner) == ("locked", "w1")
     assert _complete(live, task["id"], {"count": {"value": 5}}).status_code == 204
+
+
+def test_the_in_process_worker_turns_a_refused_answer_into_retries_then_an_incident(app, live, clock):
+    """The simulated department answers ``stamp.issue`` with nothing; the gateway cannot evaluate that,
+    so each attempt is refused and counted as a failure; with the retry spent the task is an incident
+    for a supervisor, while the case itself keeps running."""
+    from tests.api.helpers import worker_for
+    case_id = _deploy_and_start(app, live)
+    worker = worker_for(app)
+    assert worker.run_once() == 1
+    [row] = rows(app, select(Task).where(Task.case_id == case_id))
+    assert (row.state, row.retries) == ("ready", 1) and "count" in row.error_message
+    clock.advance(seconds=60)
+    assert worker.run_once() == 1
+    [row] = rows(app, select(Task).where(Task.case_id == case_id))
+    assert row.state == "incident"
+    status, _version, incidents = _state(app, case_id)
+    assert (status, incidents) == ("review", 1)
