@@ -83,7 +83,11 @@ class ExternalWorker:
             self._report(self.client.failure, task_id, self.worker_id, str(exc), traceback.format_exc(limit=3),
                          left, backoff)
         except EngineRestError as exc:
-            log.info("task %s not completed: %s", task_id, exc)  # e.g. 409: our lock lapsed, another took it
+            if exc.status == 400:  # the answer does not fit the diagram: a failed attempt, then an incident
+                left, backoff = retry_plan(task)
+                self._report(self.client.failure, task_id, self.worker_id, str(exc), None, left, backoff)
+            else:
+                log.info("task %s not completed: %s", task_id, exc)  # e.g. 409: our lock lapsed, another took it
         self.handled += 1
 
     def _report(self, call, *args) -> None:

@@ -110,3 +110,18 @@ def test_the_in_process_worker_turns_a_refused_answer_into_retries_then_an_incid
     assert row.state == "incident"
     status, _version, incidents = _state(app, case_id)
     assert (status, incidents) == ("review", 1)
+
+
+def test_a_worker_process_reports_a_refused_answer_as_a_failed_attempt(app, live):
+    """The stand-alone worker (workers/process.py) over HTTP: a 400 for its completion is a failure it
+    reports, so the retry count runs down to an incident instead of the lock lapsing again and again."""
+    from workers.adapters.simulated import SimulatedDepartment
+    from workers.client import EngineRestClient
+    from workers.process import ExternalWorker
+    case_id = _deploy_and_start(app, live)
+    client = EngineRestClient(live.url, *STAMP_WORKER)
+    worker = ExternalWorker(client, {STAMP_TOPIC: SimulatedDepartment()}, "proc-1", wait_ms=0)
+    [task] = client.fetch_and_lock("proc-1", [STAMP_TOPIC], 1, 60_000, 0)
+    worker.handle(task)
+    [row] = rows(app, select(Task).where(Task.case_id == case_id))
+    assert (row.state, row.lock_owner, row.retries) == ("ready", None, 1) and "count" in row.error_message
