@@ -39,8 +39,14 @@ DEFAULT_FACTS = {"newborn_named": True, "ethnicity_differs": False, "applicant_i
                  "card_chosen": True, "maternity_chosen": True, "delivery_by_post": False,
                  "hukou_follows": "father", "father_collects": False, "marriage_licence_on_record": True}
 CASE_ROW = "case"  # the department column of case-level (whole promise) escalations
-ITEM_LICENCES = {"birth_certificate", "vaccination_certificate", "hukou_registration", "medical_insurance",
-                 "social_security_card"}
+# topic -> e-licence kind, as the simulated departments answer (workers/adapters/rules.py ISSUES) and
+# as the regions' service tasks declare it (property ``outputs``: ``elicence:object``)
+TOPIC_LICENCES = {"birth_certificate.issue": "birth_certificate",
+                  "vaccination_certificate.issue": "vaccination_certificate",
+                  "hukou_registration.register": "hukou_registration", "medical_insurance.enrol": "medical_insurance",
+                  "social_security_card.issue": "social_security_card",
+                  "maternity_reimbursement.settle": "maternity_reimbursement",
+                  "parenting_guidance.register": "parenting_guidance"}
 # what ``escalation.department_of`` reads: a row of these columns stands in for the Task
 DEPARTMENT_COLUMNS = (Task.department, Task.kind, Task.candidate_groups, Task.lane)
 
@@ -267,9 +273,9 @@ def _fake_result(task) -> dict:
         result = {"hukou_refused": False}
     else:
         result = {}
-    if task.item in ITEM_LICENCES:
+    if task.topic in TOPIC_LICENCES:
         digest = int(hashlib.sha256(f"{task.case_id}:{task.bpmn_id}".encode()).hexdigest()[:10], 16)
-        result["elicence"] = {"kind": task.item, "number": f"SIM{digest % 10**10:010d}"}
+        result["elicence"] = {"kind": TOPIC_LICENCES[task.topic], "number": f"SIM{digest % 10**10:010d}"}
     return result
 
 
