@@ -22,7 +22,7 @@ from sqlalchemy import select, text
 
 from bench import qinbei
 from engine.work import cases, external, runtime, tasks
-from engine.actors import Actor
+from engine.scope import Actor
 from engine.bpmn.serializer import _spec_config
 from engine.deadlines.calendar import default_calendar
 from engine.deadlines.clock import SystemClock

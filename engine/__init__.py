@@ -9,7 +9,7 @@ The engine runs SpiffWorkflow for the regions' BPMN processes, with no Flask. It
 - ``engine.notify``     SMS outbox, notices, timeline, archive;
 - ``engine.simulation`` the month replay on a virtual clock (``python -m engine simulate``);
 
-and a few top-level modules: ``errors`` and ``states`` (the vocabulary), ``actors`` (who may see and do
+and a few top-level modules: ``errors`` and ``states`` (the vocabulary), ``scope`` (who may see and do
 what), ``context`` (what every operation is given), ``definitions`` (deploying BPMN), ``background``.
 ``api`` and ``workers`` import from here only (import-linter holds them to it); inside the engine,
 modules import each other by their full path.
@@ -28,7 +28,7 @@ from engine.states import (
     Role,
     TaskState,
 )
-from engine.actors import Actor, may_read_case, may_work_task
+from engine.scope import Actor, may_read_case, may_work_task
 from engine.context import EngineContext
 from engine.background import WakeableLoop
 from engine.definitions import deploy_folder, latest_for_region, spec_cache, validate_diagram

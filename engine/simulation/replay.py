@@ -21,7 +21,7 @@ from sqlalchemy import case as when, event, func, select
 from engine.work import cases, external, tasks
 
 from engine.deadlines import escalation
-from engine.actors import Actor
+from engine.scope import Actor
 from engine.deadlines.calendar import WorkingCalendar, default_calendar
 from engine.deadlines.clock import VirtualClock
 from engine.context import EngineContext

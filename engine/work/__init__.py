@@ -2,5 +2,5 @@
 user tasks, department systems' external tasks, the family's own tasks and 补正 (supplements).
 
 May import storage, deadlines, notify, the BPMN model, definitions and the top-level vocabulary
-(``errors``, ``states``, ``actors``); never the simulation.
+(``errors``, ``states``, ``scope``); never the simulation.
 """

@@ -6,7 +6,7 @@
 from sqlalchemy import select
 
 from engine.work import cases
-from engine.actors import Actor, require
+from engine.scope import Actor, require
 from engine.errors import Forbidden, InvalidTransition, NotFound
 from engine.definitions import spec_cache
 from engine.store.models import Task

@@ -4,7 +4,7 @@ from sqlalchemy import update
 from engine.work import cases, runtime
 
 from engine.notify import timeline
-from engine.actors import Actor, may_work_task, require
+from engine.scope import Actor, may_work_task, require
 from engine.errors import Conflict, Invalid, InvalidTransition, NotFound, Problem
 from engine.definitions import DeployedVersion, spec_cache
 from engine.store.models import Task

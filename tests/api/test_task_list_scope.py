@@ -12,7 +12,7 @@ from sqlalchemy import insert
 from api.auth import actor_of, hash_password
 from api.extensions import db
 from api.resources.tasks import TOTAL_CAP
-from engine.actors import may_work_task
+from engine.scope import may_work_task
 from engine.store.models import Task, TaskCandidate
 from engine.store.models import User as UserRow
 from tests.api.helpers import User, open_user_tasks, sample_form

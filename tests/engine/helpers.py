@@ -4,7 +4,7 @@ from pathlib import Path
 from sqlalchemy import inspect, select, text
 
 from engine.work import cases, external, tasks
-from engine.actors import Actor
+from engine.scope import Actor
 from engine.context import EngineContext
 from engine.store.db import make_engine, make_session_factory
 from engine.definitions import deploy
