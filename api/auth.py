@@ -27,7 +27,8 @@ def issue_token(user: User) -> str:
 
 def actor_of(user: User) -> Actor:
     return Actor(username=user.username, role=Role(user.role), region=user.region,
-                 groups=tuple(user.groups or ()), institution=user.institution, user_id=user.id)
+                 groups=tuple(user.groups or ()), institution=user.institution, user_id=user.id,
+                 regions=tuple(user.regions or ()))
 
 
 class LoginThrottle:

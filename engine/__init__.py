@@ -28,7 +28,11 @@ from engine.states import (
     Role,
     TaskState,
 )
-from engine.scope import Actor, may_read_case, may_work_task
+from engine import scope
+from engine.scope import (
+    Actor, in_region, may_read_case, may_see_task, may_serve_task, may_serve_topic, may_supervise,
+    may_work_task, readable_cases, served_tasks, supervised_region, visible_tasks, workable_tasks,
+)
 from engine.context import EngineContext
 from engine.background import WakeableLoop
 from engine.definitions import deploy_folder, latest_for_region, spec_cache, validate_diagram
@@ -105,6 +109,7 @@ __all__ = [
     "external",
     "family_tasks",
     "get_notifier",
+    "in_region",
     "Incident",
     "Invalid",
     "is_promise",
@@ -115,6 +120,10 @@ __all__ = [
     "load_calendar_year",
     "make_session_factory",
     "may_read_case",
+    "may_see_task",
+    "may_serve_task",
+    "may_serve_topic",
+    "may_supervise",
     "may_work_task",
     "normalise_url",
     "NotFound",
@@ -127,12 +136,16 @@ __all__ = [
     "Problem",
     "process_properties",
     "ProcessFailure",
+    "readable_cases",
     "Role",
+    "scope",
+    "served_tasks",
     "spec_cache",
     "sqlite_pragmas",
     "StepRefused",
     "StubHandover",
     "stubs",
+    "supervised_region",
     "supervision",
     "supplements",
     "SystemClock",
@@ -144,6 +157,8 @@ __all__ = [
     "timeline",
     "User",
     "validate_diagram",
+    "visible_tasks",
     "WakeableLoop",
+    "workable_tasks",
     "WorkingCalendar",
 ]

@@ -9,8 +9,9 @@ from api.schemas import CaseCreate, CaseQuery, DeliveryRequest, EvaluationReques
 from api.services import engine_context, region_registry
 from api.views import case_row, case_view
 from engine import (
-    archive, Case, CaseItem, cases as engine_cases, Invalid, ItemStatus, may_read_case, NotFound,
-    Notice, notices, Problem, Role, supplements, Task, timeline
+    archive, Case, CaseItem, cases as engine_cases, Invalid, ItemStatus, may_read_case, may_work_task,
+    NotFound, Notice, notices, Problem, readable_cases, Role, supplements, Task,
+    timeline
 )
 from forms import notices as notice_forms
 
@@ -26,12 +27,16 @@ def readable_case(case_id: str) -> Case:
 
 
 def sees_full_form(actor, case) -> bool:
+    """Unmasked form: the applicant, the admin, and clerks who may read the case and work (or worked)
+    one of its tasks by group, region and institution (engine.scope)."""
+    if not may_read_case(actor, case):
+        return False
     if actor.is_admin or actor.role == Role.FAMILY:
         return True
     if actor.role != Role.CLERK:
         return False
-    groups = db.session.scalars(select(Task.candidate_groups).where(Task.case_id == case.id)).all()
-    return any(set(actor.groups) & set(g or []) for g in groups)
+    tasks = db.session.scalars(select(Task).where(Task.case_id == case.id)).all()
+    return any(may_work_task(actor, task) for task in tasks)
 
 
 @blp.route("", methods=["POST"])
@@ -95,11 +100,7 @@ def _institution(form: dict) -> str | None:
 @login_required(Role.FAMILY, Role.CLERK, Role.SUPERVISOR, Role.ADMIN)
 def list_cases(query):
     actor = current_actor()
-    stmt = select(Case)
-    if actor.role == Role.FAMILY:
-        stmt = stmt.where(Case.applicant_id == actor.user_id)
-    elif not actor.is_admin:
-        stmt = stmt.where(Case.region == actor.region)
+    stmt = select(Case).where(readable_cases(actor))  # the same rule as readable_case (engine.scope)
     if query.get("region"):
         stmt = stmt.where(Case.region == query["region"])
     if query.get("status"):

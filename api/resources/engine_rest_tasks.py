@@ -11,7 +11,7 @@ from api.resources.engine_rest_json import (
     InvalidRequest, external_task_dto, locked_task_dto, variables_in,
 )
 from api.services import engine_context
-from engine import Case, external, Role
+from engine import Case, external, may_serve_task, may_serve_topic, NotFound, Role, served_tasks
 
 MAX_LONG_POLL_MS = 60_000
 POLL_INTERVAL_S = 0.1
@@ -72,15 +72,19 @@ def _allowed_topics() -> set[str] | None:
 
 
 def _check_topics(topics) -> None:
-    allowed = _allowed_topics()
-    refused = sorted(set(topics) - allowed) if allowed is not None else []
+    actor = current_actor()
+    refused = sorted(t for t in set(topics) if not may_serve_topic(actor, t))
     if refused:
-        abort(403, description=f"工作者 {current_actor().username} 无权处理主题 {', '.join(refused)}")
+        abort(403, description=f"工作者 {actor.username} 无权处理主题 {', '.join(refused)}")
 
 
 def _served_task(task_id: str):
+    """The task if this worker may serve it: another topic is 403, another region's task 404 (a worker
+    bound to regions never learns other regions' tasks exist) — engine.scope.may_serve_task."""
     task = external.get_task(engine_context(), task_id)
     _check_topics([task.topic])
+    if not may_serve_task(current_actor(), task):
+        raise NotFound("外部任务不存在", field="id")
     return task
 
 
@@ -110,7 +114,7 @@ def fetch_and_lock(body):
             if body["maxTasks"] and topics:
                 locked = external.fetch_and_lock(engine_context(), body["workerId"],
                                                  {name: t["lockDuration"] for name, t in topics.items()},
-                                                 body["maxTasks"])
+                                                 body["maxTasks"], served_tasks(current_actor()))
             if locked or time.monotonic() >= deadline:
                 return [locked_task_dto(lt, topics[lt.task.topic]["variables"],
                                         topics[lt.task.topic]["includeExtensionProperties"]) for lt in locked]
@@ -193,5 +197,5 @@ def list_tasks():
     except ValueError:
         raise InvalidRequest("maxResults 须为整数") from None
     rows = external.list_tasks(engine_context(), topics, args.get("processInstanceId"), args.get("workerId"),
-                               locked, limit)
+                               locked, limit, served_tasks(current_actor()))
     return [external_task_dto(t, db.session.get(Case, t.case_id)) for t in rows]

@@ -13,17 +13,15 @@ from api.auth import current_actor, login_required
 from api.extensions import db
 from api.services import engine_context
 from api.views import applicant_summary, task_row
-from engine import Case, EscalationLevel, Role, supervision, Task
+from engine import Case, EscalationLevel, Role, supervised_region, supervision, Task
 
 blp = Blueprint("supervision", __name__, url_prefix="/api/v1/supervision",
                 description="电子监察：超期、预警、督办、统计")
 
 
 def _region():
-    actor = current_actor()
-    if actor.is_admin:
-        return request.args.get("region") or None
-    return actor.region
+    """The supervisor's own region; the admin's ``?region=`` (none: every region) — engine.scope."""
+    return supervised_region(current_actor(), request.args.get("region"))
 
 
 def _answer(items: list, **extra) -> dict:

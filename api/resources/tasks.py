@@ -1,7 +1,6 @@
 from flask import abort
 from flask_smorest import Blueprint
-from sqlalchemy import String, cast, false, func, literal, or_, select, text
-from sqlalchemy.dialects.postgresql import JSONB
+from sqlalchemy import String, cast, func, literal, select, text
 
 from api.auth import actor_of, current_actor, login_required
 from api.extensions import db
@@ -9,8 +8,8 @@ from api.schemas import TaskComplete, TaskDelegate, TaskOut, TaskPage, TaskQuery
 from api.services import engine_context
 from api.views import applicant_summary, task_row
 from engine import (
-    Case, ELicence, may_work_task, NotFound, OPEN_TASK_STATES, Role, spec_cache, Task,
-    task_open_work_keys, TaskCandidate, tasks as engine_tasks, timeline, User
+    Case, ELicence, may_see_task, NotFound, OPEN_TASK_STATES, Role, spec_cache, Task, TaskCandidate,
+    tasks as engine_tasks, timeline, User, visible_tasks
 )
 
 blp = Blueprint("tasks", __name__, url_prefix="/api/v1/tasks", description="办事员任务")
@@ -22,31 +21,11 @@ SORTS = {"due_at": Task.due_at.asc(), "-due_at": Task.due_at.desc(),
 TOTAL_CAP = 1000
 
 
-def _groups_work(actor, by_keys: bool):
-    """Open work of the clerk's groups: by the open-work keys (one GIN lookup on PostgreSQL, finding
-    exactly the clerk's region and hospital), else by candidate rows (checked row by row)."""
-    if not by_keys:
-        return Task.id.in_(select(TaskCandidate.task_id).where(TaskCandidate.group.in_(actor.groups)))
-    places = [f"{actor.region}/{actor.institution}", f"{actor.region}/"] if actor.institution else [actor.region]
-    keys = task_open_work_keys()
-    return or_(false(), *(keys.op("@>")(literal({place: [group]}, JSONB))
-                          for place in places for group in actor.groups))
-
-
 def _scoped(stmt, actor, open_only: bool, by_keys: bool = False):
-    """Clerks see their groups' open work and their own past work."""
-    if actor.is_admin:
-        return stmt
-    if actor.role == Role.SUPERVISOR:
-        return stmt.where(Task.region == actor.region)
-    if actor.role != Role.CLERK:
+    """Clerks see their groups' open work and their own past work; supervisors their region (engine.scope)."""
+    if not actor.is_admin and actor.role not in (Role.SUPERVISOR, Role.CLERK):
         abort(403, description="您的角色无权查看任务")
-    groups_work = _groups_work(actor, by_keys and open_only)
-    own_work = (Task.assignee == actor.username) | (Task.completed_by == actor.username)
-    stmt = stmt.where(Task.region == actor.region, groups_work if open_only else groups_work | own_work)
-    if actor.institution:
-        stmt = stmt.where((Task.institution.is_(None)) | (Task.institution == actor.institution))
-    return stmt
+    return stmt.where(visible_tasks(actor, open_only, by_keys))
 
 
 def _filtered(query, actor, now, by_keys: bool = False):
@@ -137,13 +116,10 @@ def list_tasks(query):
 
 
 def _visible_task(task_id) -> Task:
-    actor = current_actor()
     task = db.session.get(Task, task_id)
-    allowed = task is not None and (actor.is_admin or may_work_task(actor, task) or
-                                    (actor.role == Role.SUPERVISOR and actor.region == task.region))
     if task is None:
         raise NotFound("任务不存在", field="task_id")
-    if not allowed:
+    if not may_see_task(current_actor(), task):
         abort(403, description="该任务不属于您的部门或地区")
     return task
 

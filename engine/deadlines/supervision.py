@@ -1,6 +1,6 @@
 """Queries behind 电子监察: overdue, due soon, escalations, statistics (no Flask here)."""
-from collections import defaultdict
-from datetime import datetime
+from collections import Counter, defaultdict
+from datetime import datetime, timedelta
 
 from sqlalchemy import select
 
@@ -10,17 +10,24 @@ from engine.deadlines.escalation import LEVEL_LABELS, department_of
 from engine.deadlines.recompute import fallback_counts
 from engine.store.models import Case, Escalation, Task
 from engine.deadlines.sla import END_OF_DAY
+from engine.scope import in_region
 from engine.states import CaseStatus, DeadlineKind, EscalationLevel, OPEN_TASK_STATES, TaskState
 
 __all__ = ["department_of", "deadline_label", "fallback_counts", "overdue", "due_soon", "escalations",
-           "acknowledge", "stats", "escalation_row"]
+           "acknowledge", "stats", "board", "escalation_row", "is_overdue"]
 ESCALATING = [CaseStatus.REVIEW.value, CaseStatus.IN_PROGRESS.value]
 STATS_COLUMNS = (Task.region, Task.department, Task.item, Task.state, Task.due_at, Task.limit_working_days,
                  Task.created_at, Task.completed_at, Task.kind, Task.candidate_groups, Task.lane)
 
 
 def _in_region(stmt, column, region):
-    return stmt if region is None else stmt.where(column == region)
+    return stmt.where(in_region(column, region))
+
+
+def is_overdue(task, now: datetime) -> bool:
+    """Open, with a time limit of its own, and past it (the red light of /overdue, stats and the board)."""
+    return bool(task.state in OPEN_TASK_STATES and task.limit_working_days and task.due_at
+                and task.due_at < now)
 
 
 def overdue(session, now: datetime, region: str | None) -> tuple[list[Task], list[Case]]:
@@ -79,26 +86,70 @@ def deadline_label(kind: str | None) -> dict:
     return {"deadline_kind": kind, "deadline_label": DeadlineKind(kind).label if kind else None}
 
 
-def stats(session, calendar, now: datetime, region: str | None) -> list[dict]:
-    """Per region, department and item: open, done, on-time rate, median / p90 working days, overdue now."""
+def _figure_rows(session, region: str | None):
+    """The one query behind stats and the board: tasks of an item or a clerk's, never cancelled; only
+    the columns needed (kind, groups and lane for rows 0002 left without a department)."""
+    return session.execute(_in_region(select(*STATS_COLUMNS).where(
+        Task.item.is_not(None) | (Task.kind == "user"), Task.state != TaskState.CANCELLED.value),
+        Task.region, region)).all()
+
+
+def _tally(rows, calendar, now: datetime) -> dict:
     groups = defaultdict(lambda: {"open": 0, "done": 0, "on_time": 0, "overdue_now": 0, "days": []})
-    # the columns it needs, not whole rows; kind, groups and lane only for rows 0002 left without a department
-    tasks = session.execute(_in_region(select(*STATS_COLUMNS).where(
-        Task.item.is_not(None), Task.state != TaskState.CANCELLED.value), Task.region, region))
-    for task in tasks:
+    for task in rows:
         group = groups[(task.region, department_of(task), task.item)]
         if task.state in OPEN_TASK_STATES:
             group["open"] += 1
-            group["overdue_now"] += bool(task.due_at and task.limit_working_days and task.due_at < now)
+            group["overdue_now"] += is_overdue(task, now)
         elif task.completed_at:
             group["done"] += 1
             group["on_time"] += bool(task.due_at is None or task.completed_at <= task.due_at)
             group["days"].append(calendar.working_days_between(task.created_at.date(), task.completed_at.date()))
+    return groups
+
+
+def stats(session, calendar, now: datetime, region: str | None) -> list[dict]:
+    """Per region, department and item (``item`` null: a clerk's task for the whole case, e.g. 受理审核):
+    open, done, on-time rate, median / p90 working days, overdue now."""
+    groups = _tally(_figure_rows(session, region), calendar, now)
     return [{"region": r, "department": d, "item": i, "open": g["open"], "done": g["done"],
              "on_time_rate": round(g["on_time"] / g["done"], 4) if g["done"] else None,
              "median_working_days": _percentile(g["days"], 0.5),
              "p90_working_days": _percentile(g["days"], 0.9), "overdue_now": g["overdue_now"]}
             for (r, d, i), g in sorted(groups.items(), key=lambda kv: tuple(str(x) for x in kv[0]))]
+
+
+def board(session, calendar, now: datetime, region: str | None, history_days: int) -> dict:
+    """The supervisor board's charts from the rows ``stats`` counts (so their figures agree): per
+    department and per item (open, overdue, done, on-time rate), and open / overdue on each past day."""
+    rows = _figure_rows(session, region)
+    groups = _tally(rows, calendar, now)
+    history = []
+    for back in range(history_days - 1, -1, -1):
+        moment = now - timedelta(days=back)
+        open_then = [t for t in rows if _open_at(t, moment)]
+        history.append({"date": moment.date(), "open": len(open_then),
+                        "overdue": sum(bool(t.limit_working_days and t.due_at and t.due_at < moment)
+                                       for t in open_then)})
+    return {"by_department": _breakdown(groups, lambda key: key[1]),
+            "by_item": _breakdown(groups, lambda key: key[2]), "history": history}
+
+
+def _open_at(task, moment: datetime) -> bool:
+    if task.created_at > moment:
+        return False
+    return task.completed_at > moment if task.completed_at else task.state in OPEN_TASK_STATES
+
+
+def _breakdown(groups: dict, code_of) -> list[dict]:
+    """Sum the tallies by one part of their key; rows without that part (no item) are left out."""
+    sums: dict[str, Counter] = defaultdict(Counter)
+    for key, group in groups.items():
+        if code_of(key) is not None:
+            sums[code_of(key)].update({k: group[k] for k in ("open", "overdue_now", "done", "on_time")})
+    return [{"code": code, "open": c["open"], "overdue": c["overdue_now"], "done": c["done"],
+             "on_time_rate": round(c["on_time"] / c["done"], 3) if c["done"] else None}
+            for code, c in sorted(sums.items())]
 
 
 def _percentile(values: list[int], q: float):

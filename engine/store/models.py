@@ -26,6 +26,7 @@ class User(Base):
     role: Mapped[str] = mapped_column(String(20))  # Role enum value
     region: Mapped[str | None] = mapped_column(String(64), nullable=True)
     groups: Mapped[list] = mapped_column(JSON, default=list)  # clerk lanes / supervisor dept / worker topics
+    regions: Mapped[list] = mapped_column(JSON, default=list)  # a worker bound to regions (empty: every region)
     institution: Mapped[str | None] = mapped_column(String(120), nullable=True)
     phone: Mapped[str | None] = mapped_column(String(20), nullable=True)
     active: Mapped[bool] = mapped_column(Boolean, default=True)

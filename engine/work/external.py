@@ -4,7 +4,7 @@ from datetime import timedelta
 
 from SpiffWorkflow.bpmn.specs.event_definitions.item_aware_event import ErrorEventDefinition
 from SpiffWorkflow.bpmn.util import BpmnEvent
-from sqlalchemy import case as case_when, or_, select, update
+from sqlalchemy import case as case_when, or_, select, true, update
 
 from engine.work import cases, runtime
 from engine.work.payloads import check_worker_payload, refused_unless_caught
@@ -24,8 +24,10 @@ class LockedTask:
     variables: dict
 
 
-def fetch_and_lock(ctx, worker_id: str, topics: dict[str, int], max_tasks: int) -> list[LockedTask]:
-    """Lock up to ``max_tasks`` ready (or lapsed) tasks of ``topics`` (topic -> lock ms).
+def fetch_and_lock(ctx, worker_id: str, topics: dict[str, int], max_tasks: int,
+                   served=true()) -> list[LockedTask]:
+    """Lock up to ``max_tasks`` ready (or lapsed) tasks of ``topics`` (topic -> lock ms) that the
+    condition ``served`` admits (``engine.scope.served_tasks``: the worker's topics and regions).
 
     One ``UPDATE … WHERE id IN (SELECT … FOR UPDATE SKIP LOCKED LIMIT n) RETURNING``: on PostgreSQL two
     workers skip each other's rows; on SQLite the statement runs under the database's write lock, so
@@ -33,7 +35,7 @@ def fetch_and_lock(ctx, worker_id: str, topics: dict[str, int], max_tasks: int) 
     """
     now = ctx.now()
     candidates = (select(Task.id).where(
-        Task.kind == TaskKind.SERVICE.value, Task.topic.in_(list(topics)),
+        Task.kind == TaskKind.SERVICE.value, Task.topic.in_(list(topics)), served,
         or_(Task.state == TaskState.READY.value,
             (Task.state == TaskState.LOCKED.value) & (Task.lock_expires_at < now)),
         or_(Task.retry_at.is_(None), Task.retry_at <= now))
@@ -184,9 +186,10 @@ def get_task(ctx, task_id: str) -> Task:
 
 
 def list_tasks(ctx, topics: list[str] | None = None, case_id: str | None = None,
-               worker_id: str | None = None, locked: bool | None = None, limit: int = 200) -> list[Task]:
-    """Open external tasks (waiting, locked or in incident), oldest first."""
-    query = select(Task).where(Task.kind == TaskKind.SERVICE.value, Task.state.in_(
+               worker_id: str | None = None, locked: bool | None = None, limit: int = 200,
+               served=true()) -> list[Task]:
+    """Open external tasks (waiting, locked or in incident) that ``served`` admits, oldest first."""
+    query = select(Task).where(Task.kind == TaskKind.SERVICE.value, served, Task.state.in_(
         [TaskState.READY.value, TaskState.LOCKED.value, TaskState.INCIDENT.value]))
     if topics is not None:
         query = query.where(Task.topic.in_(topics))

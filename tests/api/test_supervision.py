@@ -97,5 +97,26 @@ def test_supervision_lists_escalates_acknowledges_and_counts_within_the_region(a
     birth = stats[("health", "birth_certificate")]
     assert (birth["done"], birth["on_time_rate"], birth["median_working_days"], birth["p90_working_days"]) == (1, 1.0, 0, 0)
     admin = User(client, "admin")
-    regions = {s["region"] for s in admin.get("/api/v1/supervision/stats").get_json()["items"]}
-    assert regions == {REGION}    # the other region's case is not yet accepted: no item tasks
+    everywhere = admin.get("/api/v1/supervision/stats").get_json()["items"]
+    assert {s["region"] for s in everywhere if s["item"]} == {REGION}  # the other case is not yet accepted
+    # ... but its unreviewed 受理审核 counts as open work (item null; no limit of its own, so not red)
+    assert [(s["item"], s["open"], s["overdue_now"]) for s in everywhere if s["region"] == OTHER] == [(None, 1, 0)]
+    _board_agrees_with_stats(supervisor, REGION)
+    _board_agrees_with_stats(admin, REGION)
+
+
+def _board_agrees_with_stats(user, region):
+    """The board's charts and /supervision/stats count the same rows: per department and per item, the
+    open, overdue and done figures are the sums of the stats rows; no item is called ``other``."""
+    stats = user.get(f"/api/v1/supervision/stats?region={region}").get_json()["items"]
+    board = user.get(f"/pages-api/board-stats?region={region}").get_json()
+    for key, chart in (("department", "by_department"), ("item", "by_item")):
+        sums = {}
+        for row in stats:
+            if row[key] is not None:
+                total = sums.setdefault(row[key], [0, 0, 0])
+                for n, figure in enumerate(("open", "overdue_now", "done")):
+                    total[n] += row[figure]
+        assert {r["code"]: [r["open"], r["overdue"], r["done"]] for r in board[chart]} == sums, chart
+    assert "other" not in {r["code"] for r in board["by_item"] + board["by_department"]}
+    assert sum(r["overdue"] for r in board["by_department"]) == sum(r["overdue_now"] for r in stats) > 0

@@ -77,6 +77,8 @@ def _released_rows(conn):
     definition_id = f"{parsed.key}:1:0a1b2c3d"
     rows = [
         ("deployments", {"id": "d1", "name": REGION, "source": "bpmn-folder", "deployed_at": NOW}),
+        ("users", {"id": 1, "username": "worker", "password_hash": "x", "display_name": "", "role": "worker",
+                   "groups": ["hukou.register"], "active": True}),
         ("definitions", {"id": definition_id, "key": parsed.key, "version": 1, "name": parsed.name,
                          "region": REGION, "sha256": "0" * 64, "resource_name": "process.bpmn", "xml": xml,
                          "spec_json": parsed.spec_json, "properties": parsed.properties,
@@ -128,6 +130,8 @@ def test_upgrade_from_the_released_revision_keeps_rows_and_fills_departments(emp
         assert _departments(conn) == {"t-user": "health", "t-card": "hrss", "t-retired": "hrss",
                                       "t-unknown": None}
         assert conn.execute(_table(conn, "cases").select()).one().form == {"mother": {"name": "李梅"}}
+        # 0004: an existing worker account keeps serving every region
+        assert conn.execute(_table(conn, "users").select()).one().regions == []
         assert dict(conn.execute(text("SELECT subject, department FROM escalations")).all()) == {
             "task:t-card": "hrss", "case:c1": None}
         assert conn.scalar(text("SELECT lane FROM tasks WHERE id = 't-user'")) == "助产机构“一窗受理”综合窗口（卫健）"
