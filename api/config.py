@@ -48,6 +48,7 @@ class Config:
     SMS_NOTIFIER = os.environ.get("SMS_NOTIFIER", "logging")  # logging | http
     SMS_GATEWAY_URL = os.environ.get("SMS_GATEWAY_URL")
     SMS_GATEWAY_TOKEN = os.environ.get("SMS_GATEWAY_TOKEN")
+    METRICS_TOKEN = os.environ.get("METRICS_TOKEN")  # bearer token a Prometheus scraper sends to /metrics
     TESTING = False
     JSON_AS_ASCII = False
     MAX_CONTENT_LENGTH = int(os.environ.get("MAX_CONTENT_LENGTH", str(8 * 1024 * 1024)))

@@ -4,16 +4,18 @@ Counts that every process must agree on (tasks completed, open, overdue; worker 
 from the database per scrape; API latency is a per-process histogram, merged across gunicorn workers
 by prometheus_client's multiprocess mode when ``PROMETHEUS_MULTIPROC_DIR`` is set.
 """
+import hmac
 import os
 import time
 
-from flask import Response, current_app, g, request
+from flask import abort, Response, current_app, g, request
 from flask_smorest import Blueprint
 from marshmallow import Schema, fields
 from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, Histogram, generate_latest
 from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily
 from sqlalchemy import func, select, text
 
+from api.auth import current_actor
 from api.extensions import db
 from engine import Incident, OPEN_TASK_STATES, Task, TaskState
 
@@ -58,10 +60,22 @@ def ready():
     return body, 200 if ok else 503
 
 
+def _scraper_allowed() -> None:
+    """``Authorization: Bearer $METRICS_TOKEN`` (Prometheus' ``bearer_token``), or an admin's credentials:
+    the figures tell how many cases each region has open. No credentials: 401; another role: 403."""
+    token = current_app.config.get("METRICS_TOKEN")
+    scheme, _, value = request.headers.get("Authorization", "").partition(" ")
+    if token and scheme.lower() == "bearer" and hmac.compare_digest(value.strip().encode(), token.encode()):
+        return
+    if not current_actor().is_admin:  # 401 without (valid) credentials
+        abort(403, description="指标仅对监控令牌（METRICS_TOKEN）或管理员开放")
+
+
 @blp.route("/metrics")
 @blp.doc(responses={"200": {"description": "Prometheus text exposition format",
                             "content": {"text/plain": {"schema": {"type": "string"}}}}})
 def metrics():
+    _scraper_allowed()
     registry = CollectorRegistry()
     if os.environ.get("PROMETHEUS_MULTIPROC_DIR"):
         from prometheus_client import multiprocess
