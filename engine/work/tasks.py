@@ -136,12 +136,16 @@ def _review_problems(data: dict) -> list[Problem]:
 
 
 def delegate(ctx, actor: Actor, task_id: str, to_username: str, delegate_actor: Actor | None) -> Task:
+    """Hand the claimed task to a clerk who may work it; its owner (who gets it back once the delegate
+    completes) stays whoever delegated first. Commits; Conflict unless the caller holds it."""
     task = _user_task(ctx, actor, task_id)
     if task.state != TaskState.CLAIMED.value or task.assignee != actor.username:
         raise Conflict("只能委托自己认领的任务", field="task_id")
     if delegate_actor is None or not may_work_task(delegate_actor, task):
         raise Invalid("委托对象须为同一部门的办事员", [Problem("user", "invalid_delegate", "委托对象须为同一部门的办事员")])
-    task.owner, task.assignee, task.delegation = actor.username, to_username, "pending"
+    # a delegate passing the work on keeps the original owner: the task resolves back to them
+    owner = task.owner if task.delegation == "pending" and task.owner else actor.username
+    task.owner, task.assignee, task.delegation = owner, to_username, "pending"
     timeline.record(ctx, task.case_id, "task_delegated", actor.username, task_id,
                     {"to": to_username})
     timeline.audit(ctx, actor.username, "task_delegated", task.case_id, task_id, {"to": to_username})

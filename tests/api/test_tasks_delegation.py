@@ -17,12 +17,33 @@ def _case_and_review(client):
     return created.get_json()["id"], task
 
 
-def _second_clerk(app):
+def _second_clerk(app, username=f"{REGION}.health2"):
     from api.auth import hash_password
     with app.app_context():
-        db.session.add(UserRow(username=f"{REGION}.health2", password_hash=hash_password("demo"), role="clerk",
+        db.session.add(UserRow(username=username, password_hash=hash_password("demo"), role="clerk",
                                region=REGION, groups=["health"]))
         db.session.commit()
+
+
+def test_a_delegate_who_delegates_again_keeps_the_original_owner(app, client):
+    """A delegate may pass the work on, but the task still resolves back to the clerk who owns it
+    (Camunda's delegation: the owner stays the owner); it used to become the first delegate's."""
+    _second_clerk(app)
+    _second_clerk(app, f"{REGION}.health3")
+    case_id, task = _case_and_review(client)
+    owner, first, second = (User(client, f"{REGION}.{name}") for name in ("health", "health2", "health3"))
+    url = f"/api/v1/tasks/{task['id']}"
+    assert owner.post(f"{url}/claim").status_code == 200
+    assert owner.post(f"{url}/delegate", json={"user": first.username}).status_code == 200
+    again = first.post(f"{url}/delegate", json={"user": second.username})
+    assert again.status_code == 200, again.get_json()
+    assert (again.get_json()["assignee"], again.get_json()["owner"], again.get_json()["delegation"]) == (
+        second.username, owner.username, "pending")
+    resolved = second.post(f"{url}/complete", json={"data": {"decision": "accept"}}).get_json()
+    assert (resolved["assignee"], resolved["owner"], resolved["delegation"]) == (
+        owner.username, owner.username, "resolved")
+    assert first.post(f"{url}/complete", json={"data": {}}).status_code == 409
+    assert owner.post(f"{url}/complete", json={"data": {}}).status_code == 200
 
 
 def test_delegate_resolves_back_to_owner_who_completes(app, client):
