@@ -3,16 +3,16 @@ import base64
 import hashlib
 import threading
 import time
-from collections import defaultdict, deque
+from datetime import timedelta
 from functools import wraps
 
 from flask import abort, current_app, g, request
 from itsdangerous import BadSignature, SignatureExpired, URLSafeTimedSerializer
-from sqlalchemy import select
+from sqlalchemy import delete, func, select
 from werkzeug.security import check_password_hash, generate_password_hash
 
 from api.extensions import db
-from engine import Actor, Role, User
+from engine import Actor, LoginFailure, Role, User
 
 hash_password = generate_password_hash
 
@@ -32,26 +32,31 @@ def actor_of(user: User) -> Actor:
 
 
 class LoginThrottle:
-    """Refuse logins after too many failures per username and client in a window."""
+    """Refuse logins after too many failures per username and client in a window.
 
-    def __init__(self):
-        self._failures: dict[str, deque] = defaultdict(deque)
-        self._lock = threading.Lock()
+    Failures are rows of ``login_failures``, so every API process of ``make serve`` counts the same
+    ones; times come from the app's clock. Each call commits its own short transaction."""
+
+    @staticmethod
+    def _now():
+        return current_app.extensions["newborn"].clock.now()
 
     def blocked(self, key: str, limit: int, window: int) -> bool:
-        with self._lock:
-            attempts = self._failures[key]
-            while attempts and attempts[0] < time.monotonic() - window:
-                attempts.popleft()
-            return len(attempts) >= limit
+        since = self._now() - timedelta(seconds=window)
+        count = db.session.scalar(select(func.count()).select_from(LoginFailure).where(
+            LoginFailure.key == key, LoginFailure.at >= since))
+        return count >= limit
 
-    def failed(self, key: str) -> None:
-        with self._lock:
-            self._failures[key].append(time.monotonic())
+    def failed(self, key: str, window: int) -> None:
+        now = self._now()
+        db.session.execute(delete(LoginFailure).where(LoginFailure.key == key,
+                                                      LoginFailure.at < now - timedelta(seconds=window)))
+        db.session.add(LoginFailure(key=key, at=now))
+        db.session.commit()
 
     def succeeded(self, key: str) -> None:
-        with self._lock:
-            self._failures.pop(key, None)
+        if db.session.execute(delete(LoginFailure).where(LoginFailure.key == key)).rowcount:
+            db.session.commit()
 
 
 throttle = LoginThrottle()
@@ -95,7 +100,7 @@ def check_credentials(username: str, password: str) -> User | None:
         abort(429, description="登录失败次数过多，请稍后再试")
     user = db.session.scalars(select(User).where(User.username == username)).first()
     if user is None or not user.active or not check_password_hash(user.password_hash, password):
-        throttle.failed(key)
+        throttle.failed(key, config["LOGIN_WINDOW_SECONDS"])
         return None
     throttle.succeeded(key)
     return user

@@ -312,3 +312,13 @@ class StubHandover(Base):
     institution: Mapped[str | None] = mapped_column(String(120), nullable=True)
     issued_at: Mapped[datetime] = mapped_column(DateTime)
     listed_at: Mapped[datetime] = mapped_column(DateTime)
+
+
+class LoginFailure(Base):
+    """A failed login, per ``username|client address``: the throttle every API process shares."""
+    __tablename__ = "login_failures"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    key: Mapped[str] = mapped_column(String(300))
+    at: Mapped[datetime] = mapped_column(DateTime)
+
+    __table_args__ = (Index("ix_login_failures_key_at", "key", "at"),)

@@ -6,20 +6,12 @@ from pathlib import Path
 
 import pytest
 
-from api import auth
 from api.production import ConfigurationError, settings
 
 ROOT = Path(__file__).resolve().parents[2]
 
 
-@pytest.fixture(autouse=True)
-def _fresh_throttle():
-    auth.throttle._failures.clear()
-    yield
-    auth.throttle._failures.clear()
-
-
-def test_login_is_throttled_after_repeated_failures(make_app):
+def test_login_is_throttled_after_repeated_failures(make_app, clock):
     from api.cli import initialise
     app = make_app(LOGIN_MAX_FAILURES=3, LOGIN_WINDOW_SECONDS=300)
     initialise(app)
@@ -31,6 +23,23 @@ def test_login_is_throttled_after_repeated_failures(make_app):
     assert blocked.get_json()["errors"][0]["code"] == "too_many_requests"
     other = client.post("/api/v1/auth/token", json={"username": "worker", "password": "demo"})
     assert other.status_code == 200  # the throttle is per user and client, not global
+    # another API process (another app on the same database, nothing shared in memory) refuses too
+    second = make_app(LOGIN_MAX_FAILURES=3, LOGIN_WINDOW_SECONDS=300).test_client()
+    assert second.post("/api/v1/auth/token", json={"username": "admin", "password": "demo"}).status_code == 429
+    clock.advance(seconds=301)   # the window lapses on the app's clock
+    assert second.post("/api/v1/auth/token", json={"username": "admin", "password": "demo"}).status_code == 200
+
+
+def test_metrics_need_the_scrapers_token_or_an_admin(make_app):
+    """/metrics tells every region's open and overdue counts: a scraper sends METRICS_TOKEN."""
+    app, client, admin = _admin_signed_in(make_app, METRICS_TOKEN="scrape-" + "x" * 24)
+    assert client.get("/metrics").status_code == 401
+    assert client.get("/metrics", headers={"Authorization": "Bearer wrong"}).status_code == 401
+    scraped = client.get("/metrics", headers={"Authorization": "Bearer scrape-" + "x" * 24})
+    assert scraped.status_code == 200 and b"newborn_tasks_open" in scraped.data
+    assert client.get("/metrics", headers=admin).status_code == 200
+    worker = {"Authorization": "Basic d29ya2VyOmRlbW8="}  # worker:demo
+    assert client.get("/metrics", headers=worker).status_code == 403
 
 
 def _admin_signed_in(make_app, **config):
