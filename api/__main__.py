@@ -8,7 +8,15 @@ from waitress import serve
 
 from api import create_app
 from api.demo import seed_demo_users
-from api.config import Config
+from api.config import Config, env_flag
+
+
+def embedded_config(**overrides) -> Config:
+    """The embedded default: migrated and seeded at start, with the simulated workers (and the SMS
+    outbox) and the escalation scheduler in the process unless ``RUN_WORKERS=0`` / ``RUN_SCHEDULER=0``
+    (an operator whose real department workers serve the topics turns the simulated ones off)."""
+    return Config(**{"RUN_WORKERS": env_flag("RUN_WORKERS", True), "RUN_SCHEDULER": env_flag("RUN_SCHEDULER", True),
+                     "AUTO_INIT": True, **overrides})
 
 
 def main() -> None:
@@ -17,9 +25,7 @@ def main() -> None:
     parser.add_argument("--port", type=int, default=int(os.environ.get("PORT", "5000")))
     args = parser.parse_args()
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
-    os.environ.setdefault("RUN_WORKERS", "1")
-    os.environ.setdefault("RUN_SCHEDULER", "1")
-    config = Config(RUN_WORKERS=True, RUN_SCHEDULER=True, AUTO_INIT=True)
+    config = embedded_config()
     Path(config.VAR_DIR).mkdir(parents=True, exist_ok=True)
     app = create_app(config)
     with app.app_context():

@@ -6,7 +6,8 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 
 
-def _bool(name: str, default: bool) -> bool:
+def env_flag(name: str, default: bool) -> bool:
+    """An on/off variable read now: 1/true/yes/on, anything else off; unset: ``default``."""
     value = os.environ.get(name)
     return default if value is None else value.lower() in ("1", "true", "yes", "on")
 
@@ -35,9 +36,9 @@ class Config:
     PAGES_SESSION_SECONDS = int(os.environ.get("PAGES_SESSION_SECONDS", "28800"))
     LOGIN_MAX_FAILURES = int(os.environ.get("LOGIN_MAX_FAILURES", "5"))
     LOGIN_WINDOW_SECONDS = int(os.environ.get("LOGIN_WINDOW_SECONDS", "300"))
-    AUTO_INIT = _bool("AUTO_INIT", False)  # migrate, seed demo users and deploy regions at start
-    RUN_SCHEDULER = _bool("RUN_SCHEDULER", False)
-    RUN_WORKERS = _bool("RUN_WORKERS", False)
+    AUTO_INIT = env_flag("AUTO_INIT", False)  # migrate, seed demo users and deploy regions at start
+    RUN_SCHEDULER = env_flag("RUN_SCHEDULER", False)
+    RUN_WORKERS = env_flag("RUN_WORKERS", False)
     WORKER_ADAPTER = os.environ.get("WORKER_ADAPTER", "simulated")
     SIMULATED_FAILURE_RATE = float(os.environ.get("SIMULATED_FAILURE_RATE", "0"))
     SIMULATED_LATENCY_MS = int(os.environ.get("SIMULATED_LATENCY_MS", "0"))
