@@ -25,9 +25,9 @@ def _in_region(stmt, column, region):
 
 
 def is_overdue(task, now: datetime) -> bool:
-    """Open, with a time limit of its own, and past it (the red light of /overdue, stats and the board)."""
-    return bool(task.state in OPEN_TASK_STATES and task.limit_working_days and task.due_at
-                and task.due_at < now)
+    """Open and past its due time: its own limit's, or the case's promise it inherits (受理审核). The
+    red light of stats, the board and the heat map; ``overdue`` lists the latter under its case."""
+    return bool(task.state in OPEN_TASK_STATES and task.due_at and task.due_at < now)
 
 
 def overdue(session, now: datetime, region: str | None) -> tuple[list[Task], list[Case]]:
@@ -129,8 +129,7 @@ def board(session, calendar, now: datetime, region: str | None, history_days: in
         moment = now - timedelta(days=back)
         open_then = [t for t in rows if _open_at(t, moment)]
         history.append({"date": moment.date(), "open": len(open_then),
-                        "overdue": sum(bool(t.limit_working_days and t.due_at and t.due_at < moment)
-                                       for t in open_then)})
+                        "overdue": sum(bool(t.due_at and t.due_at < moment) for t in open_then)})
     return {"by_department": _breakdown(groups, lambda key: key[1]),
             "by_item": _breakdown(groups, lambda key: key[2]), "history": history}
 

@@ -99,10 +99,10 @@ def test_supervision_lists_escalates_acknowledges_and_counts_within_the_region(a
     admin = User(client, "admin")
     everywhere = admin.get("/api/v1/supervision/stats").get_json()["items"]
     assert {s["region"] for s in everywhere if s["item"]} == {REGION}  # the other case is not yet accepted
-    # ... but its unreviewed 受理审核 counts as open work (item null; no limit of its own, so not red)
-    assert [(s["item"], s["open"], s["overdue_now"]) for s in everywhere if s["region"] == OTHER] == [(None, 1, 0)]
+    # ... but its unreviewed 受理审核 counts (item null), overdue with the case's promise it inherits
+    assert [(s["item"], s["open"], s["overdue_now"]) for s in everywhere if s["region"] == OTHER] == [(None, 1, 1)]
     _board_agrees_with_stats(supervisor, REGION)
-    _board_agrees_with_stats(admin, REGION)
+    _board_agrees_with_stats(admin, OTHER)
 
 
 def _board_agrees_with_stats(user, region):

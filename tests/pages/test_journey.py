@@ -127,12 +127,17 @@ def supervisor_sees_overdue_and_heat_map(page):
     login(page, f"{REGION}.supervisor")
     page.wait_for_selector("#overdue tr[data-case-id]")  # the unreviewed case is past its 33-day promise
     assert "红灯" in page.inner_text("#overdue")
+    page.wait_for_selector("#due-soon[data-state=ready]")
+    for section in ("#overdue", "#due-soon", "#chart-dept", "#chart-item"):   # absent parts print nothing
+        assert "null" not in page.inner_text(section) and "undefined" not in page.inner_text(section), section
     page.wait_for_selector("#diagram[data-overlays] .count-badge")
     assert int(page.get_attribute("#diagram", "data-overlays")) >= 1
     assert page.locator("#diagram .count-badge .overdue-count").count() >= 1
     assert page.get_attribute("#diagram", "data-warnings") == "0"
     page.wait_for_selector("#chart-dept svg rect")
     assert "卫生健康（助产机构）" in page.inner_html("#chart-dept")  # departments by lane code, named
+    page.wait_for_selector("#chart-item svg rect")
+    assert "other" not in page.inner_text("#chart-item")   # tasks of no item are not an item
     check_page(page, "supervisor-board")
 
 

@@ -39,7 +39,8 @@ function el(spec, attrs, ...children) {
 
 function fill(id, ...children) {
   const target = document.getElementById(id);
-  target.replaceChildren(...children.flat(Infinity));
+  // as in el(): an absent part (null / undefined / false) shows nothing, never the word "null"
+  target.replaceChildren(...children.flat(Infinity).filter((c) => c !== null && c !== undefined && c !== false));
   target.dataset.state = "ready";
   return target;
 }
