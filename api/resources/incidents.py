@@ -6,7 +6,7 @@ from marshmallow import EXCLUDE, Schema, fields, validate
 from api.auth import current_actor, login_required
 from api.extensions import db
 from api.services import engine_context
-from engine import external, Incident, NotFound, Role, Task, timeline
+from engine import external, Incident, may_supervise, NotFound, Role, supervised_region, Task, timeline
 
 blp = Blueprint("incidents", __name__, url_prefix="/api/v1/supervision", description="外部任务事件（incident）")
 
@@ -29,8 +29,8 @@ def incident_row(incident: Incident) -> dict:
 
 
 def _region_scope() -> str | None:
-    actor = current_actor()
-    return None if actor.is_admin else actor.region
+    """The supervisor's region; the admin's ``?region=`` or every region (engine.scope)."""
+    return supervised_region(current_actor(), request.args.get("region"))
 
 
 @blp.route("/incidents")
@@ -49,8 +49,7 @@ def list_incidents():
 def retry_incident(body, incident_id):
     """Give the task ``retries`` more attempts; workers pick it up again at once."""
     incident = db.session.get(Incident, incident_id)
-    scope = _region_scope()
-    if incident is None or (scope is not None and incident.region != scope):
+    if incident is None or not may_supervise(current_actor(), incident.region):
         raise NotFound("事件不存在", field="id")
     ctx = engine_context()
     external.retry_incident(ctx, incident_id, body["retries"])

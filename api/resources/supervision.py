@@ -84,8 +84,7 @@ def escalations():
 def acknowledge(escalation_id: int):
     """签收督办"""
     actor = current_actor()
-    row = supervision.acknowledge(engine_context(), escalation_id, actor.username,
-                                  None if actor.is_admin else actor.region)
+    row = supervision.acknowledge(engine_context(), escalation_id, actor.username, supervised_region(actor))
     return supervision.escalation_row(row)
 
 
