@@ -1,8 +1,9 @@
-"""``flask --app api <command>``: init, deploy, seed-demo, cases, tasks."""
+"""``flask --app api <command>``: init, deploy, seed-demo, worker-account, cases, tasks."""
 from pathlib import Path
 
 import click
 from flask import current_app
+from flask.cli import with_appcontext
 from sqlalchemy import select
 
 from api.extensions import db
@@ -13,6 +14,7 @@ def init_app(app) -> None:
     app.cli.add_command(init_command)
     app.cli.add_command(deploy_command)
     app.cli.add_command(seed_demo_command)
+    app.cli.add_command(worker_account_command)
     app.cli.add_command(cases_command)
     app.cli.add_command(tasks_command)
 
@@ -63,6 +65,36 @@ def seed_demo_command():
     from api.demo import seed_demo_users
     for username, description in seed_demo_users(current_app.extensions["newborn"].regions.all()):
         click.echo(f"  {username:40s} {description}")
+
+
+def _names(value: str) -> list[str]:
+    return sorted({name.strip() for name in value.split(",") if name.strip()})
+
+
+@click.command("worker-account")
+@click.argument("username")
+@click.option("--topics", required=True, help="comma-separated topics the department system serves")
+@click.option("--regions", default="", help="comma-separated region codes it serves (empty: every region)")
+@click.option("--password", prompt=True, hide_input=True, confirmation_prompt=True,
+              envvar="WORKER_ACCOUNT_PASSWORD", help="or WORKER_ACCOUNT_PASSWORD")
+@with_appcontext
+def worker_account_command(username, topics, regions, password):
+    """Create or update a department system's worker account, bound to topics and regions."""
+    from api.auth import hash_password
+    from engine import Role, User
+    known = {r.code for r in current_app.extensions["newborn"].regions.all()}
+    unknown = [r for r in _names(regions) if r not in known]
+    if unknown:
+        raise click.BadParameter(f"unknown region(s): {', '.join(unknown)}", param_hint="--regions")
+    user = db.session.scalars(select(User).where(User.username == username)).first()
+    if user is None:
+        user = User(username=username, role=Role.WORKER.value, display_name="部门系统工作者")
+        db.session.add(user)
+    elif user.role != Role.WORKER.value:
+        raise click.BadParameter(f"{username} is a {user.role}, not a worker account", param_hint="USERNAME")
+    user.password_hash, user.groups, user.regions = hash_password(password), _names(topics), _names(regions)
+    db.session.commit()
+    click.echo(f"{username}: topics {', '.join(user.groups)}; regions {', '.join(user.regions) or 'all'}")
 
 
 @click.command("cases")

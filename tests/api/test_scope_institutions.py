@@ -126,3 +126,21 @@ def _state(app, case_id):
         tasks = db.session.execute(select(Task.id, Task.state, Task.lock_owner, Task.attempts).where(
             Task.case_id == case_id).order_by(Task.id)).all()
         return case.status, [tuple(t) for t in tasks]
+
+
+def test_an_operator_binds_a_worker_account_to_regions_with_the_cli(app, client):
+    """``flask --app api worker-account``: a department system's account, its topics and regions."""
+    runner = app.test_cli_runner()
+    made = runner.invoke(args=["worker-account", "qb.police", "--topics", "hukou.register",
+                               "--regions", REGION], env={"WORKER_ACCOUNT_PASSWORD": "s3cret-pass"})
+    assert made.exit_code == 0, made.output
+    with app.app_context():
+        user = db.session.scalars(select(UserRow).where(UserRow.username == "qb.police")).one()
+        assert (user.role, user.groups, user.regions) == ("worker", ["hukou.register"], [REGION])
+    worker = User(client, "qb.police", password="s3cret-pass")
+    assert worker.get("/engine-rest/external-task").status_code == 200
+    refused = runner.invoke(args=["worker-account", "qb.x", "--topics", "t", "--regions", "nowhere"],
+                            env={"WORKER_ACCOUNT_PASSWORD": "p"})
+    assert refused.exit_code != 0 and "nowhere" in refused.output
+    not_a_worker = runner.invoke(args=["worker-account", "admin", "--topics", "t"], env={"WORKER_ACCOUNT_PASSWORD": "p"})
+    assert not_a_worker.exit_code != 0 and "not a worker" in not_a_worker.output
