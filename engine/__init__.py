@@ -31,7 +31,8 @@ from engine.states import (
 from engine import scope
 from engine.scope import (
     Actor, in_region, may_read_case, may_see_task, may_serve_task, may_serve_topic, may_supervise,
-    may_work_task, readable_cases, served_tasks, supervised_region, visible_tasks, workable_tasks,
+    may_work_task, readable_cases, served_tasks, serves_region, supervised_region, visible_tasks,
+    workable_tasks,
 )
 from engine.context import EngineContext
 from engine.background import WakeableLoop
@@ -142,6 +143,7 @@ __all__ = [
     "Role",
     "scope",
     "served_tasks",
+    "serves_region",
     "spec_cache",
     "sqlite_pragmas",
     "StepRefused",

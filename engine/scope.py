@@ -159,11 +159,14 @@ def may_serve_topic(actor: Actor, topic: str | None) -> bool:
     return actor.is_admin or (actor.role == Role.WORKER and topic in actor.groups)
 
 
+def serves_region(actor: Actor, region: str | None) -> bool:
+    """A worker bound to regions serves those alone (none bound: every region)."""
+    return actor.is_admin or not actor.regions or region in actor.regions
+
+
 def may_serve_task(actor: Actor, task) -> bool:
     """A worker serves its topics in its bound regions (none bound: every region); the admin, all."""
-    if actor.is_admin:
-        return True
-    return may_serve_topic(actor, task.topic) and (not actor.regions or task.region in actor.regions)
+    return may_serve_topic(actor, task.topic) and serves_region(actor, task.region)
 
 
 def served_tasks(actor: Actor):

@@ -11,7 +11,7 @@ from api.resources.engine_rest_json import (
     InvalidRequest, external_task_dto, locked_task_dto, variables_in,
 )
 from api.services import engine_context
-from engine import Case, external, may_serve_task, may_serve_topic, NotFound, Role, served_tasks
+from engine import Case, external, may_serve_topic, NotFound, Role, served_tasks, serves_region
 
 MAX_LONG_POLL_MS = 60_000
 POLL_INTERVAL_S = 0.1
@@ -82,9 +82,9 @@ def _served_task(task_id: str):
     """The task if this worker may serve it: another topic is 403, another region's task 404 (a worker
     bound to regions never learns other regions' tasks exist) — engine.scope.may_serve_task."""
     task = external.get_task(engine_context(), task_id)
-    _check_topics([task.topic])
-    if not may_serve_task(current_actor(), task):
+    if not serves_region(current_actor(), task.region):
         raise NotFound("外部任务不存在", field="id")
+    _check_topics([task.topic])
     return task
 
 
