@@ -92,9 +92,11 @@ def _fetch(worker, topics) -> list[dict]:
 
 
 def test_a_worker_bound_to_qinbei_never_serves_sichuan_tasks(app, client):
-    """Seed 003 (四川省) and seed 002 (钦北) each name their own departments' systems: a department
-    worker account bound to 钦北 (``users.regions``) fetches, reads, completes, fails and extends only
-    钦北's tasks; 四川's are not found for it. An unbound account (the demo ``worker``) serves all."""
+    """Seed 003 (四川省): 与卫生健康、公安、医保、人社部门业务信息系统对接，将申请信息分发至相关部门业务系统 —
+    each province's applications go to its own departments' systems. A department worker account bound
+    to 钦北 (``users.regions``) fetches, lists, reads, completes, fails and extends only 钦北's tasks;
+    四川's are not found for it, and nothing of them changes. An unbound account (the demo ``worker``)
+    serves every region."""
     topics = _topics(app)
     _add_user(app, "qinbei.worker", "worker", groups=topics, regions=[REGION])
     sichuan, qinbei = _submit(client, SICHUAN), _submit(client, REGION)
