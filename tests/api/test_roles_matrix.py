@@ -109,6 +109,8 @@ ROWS = [
     ("POST", "/api/v1/supervision/incidents/{incident}/retry", {}, lambda w, role: w.reopen_incident(), [200, 403, 403, 403, 403, 200, 404, 403, 403, 403, 401]),
     ("GET", "/api/v1/calendar/add-working-days?from=2025-09-29&days=3", READ, None, SIGNED_IN),
     ("GET", "/api/v1/calendar/{year}", READ, None, SIGNED_IN),
+    ("POST", "/api/v1/calendar/years", {}, None, [422, 403, 403, 403, 403, 403, 403, 403, 403, 403, 401]),
+    ("GET", "/api/v1/stub-handovers", READ, None, [200, 200, 403, 200, 200, 200, 200, 403, 403, 403, 401]),
     ("GET", "/engine-rest/version", READ, None, ALL_200),
     ("GET", "/engine-rest/deployment", READ, None, ADMIN_ONLY),
     ("GET", "/engine-rest/deployment/{deployment_id}", READ, None, ADMIN_ONLY),
