@@ -16,7 +16,8 @@ modules import each other by their full path.
 """
 
 from engine import definitions, errors
-from engine.errors import Conflict, DeployRejected, Invalid, NotFound, Problem, ProcessFailure, StepRefused
+from engine.errors import (Conflict, DeployRejected, Forbidden, Invalid, NotFound, Problem, ProcessFailure,
+                           StepRefused)
 from engine.states import (
     CaseStatus,
     DeadlineKind,
@@ -32,6 +33,7 @@ from engine.actors import Actor, may_read_case, may_work_task
 from engine.context import EngineContext
 from engine.background import WakeableLoop
 from engine.definitions import deploy_folder, latest_for_region, spec_cache, validate_diagram
+from engine.bpmn.diff import diff_versions
 from engine.bpmn.model import CAMUNDA_NS, executable_processes, NS, process_properties
 from engine.bpmn.safe_xml import parse_bpmn_bytes
 from engine.store import db
@@ -94,6 +96,7 @@ __all__ = [
     "deploy_folder",
     "Deployment",
     "DeployRejected",
+    "diff_versions",
     "ELicence",
     "engine_options",
     "EngineContext",
@@ -104,6 +107,7 @@ __all__ = [
     "executable_processes",
     "external",
     "family_tasks",
+    "Forbidden",
     "get_notifier",
     "Incident",
     "Invalid",
