@@ -61,7 +61,7 @@ from engine.store.models import (
     TaskCandidate,
     User,
 )
-from engine.work import cases, external, family_tasks, supplements, tasks
+from engine.work import cases, external, family_tasks, supplements, tasks, version_moves
 from engine.work.cases import ITEM_NAMES
 from engine.deadlines import stubs, supervision
 from engine.deadlines.calendar import CalendarDataError, default_calendar, WorkingCalendar
@@ -148,6 +148,7 @@ __all__ = [
     "timeline",
     "User",
     "validate_diagram",
+    "version_moves",
     "WakeableLoop",
     "WorkingCalendar",
 ]
