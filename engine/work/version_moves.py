@@ -130,8 +130,8 @@ def _new_variables(plan: MovePlan) -> set[str]:
 
 def rebind(plan: MovePlan, workflow) -> None:
     """Re-bind a loaded workflow to the target spec in place (SpiffWorkflow's ``migrate_workflow``):
-    finished tasks of removed activities are spliced out of the tree, waiting tasks re-predict their
-    branch; every open task keeps its id."""
+    finished tasks of removed activities are spliced out of the tree, active tasks re-predict their
+    branch on the new spec; every open task keeps its id."""
     old_spec, new_spec = workflow.spec, spec_cache.get(plan.target)[0]
     spec_diff = SpecDiff(state_serializer.registry, old_spec, new_spec)
     spec_diff.alignment = {ts: new_spec.task_specs.get(plan.mapping.get(ts.name, ts.name))
@@ -139,10 +139,13 @@ def rebind(plan: MovePlan, workflow) -> None:
     for task in list(workflow.tasks.values()):
         if spec_diff.alignment.get(task.task_spec) is None and task.has_state(SpiffState.FINISHED_MASK):
             _splice(workflow, task)
-    migrate_workflow(WorkflowDiff(workflow, spec_diff), workflow, new_spec)
-    for task in workflow.get_tasks(state=SpiffState.STARTED, skip_subprocesses=True):
+    # READY (user) tasks are reset in place by the library, keeping their ids; WAITING tasks (timers,
+    # messages) and STARTED ones (external work under way) are not reset, so a timer keeps its start
+    migrate_workflow(WorkflowDiff(workflow, spec_diff), workflow, new_spec, reset_mask=SpiffState.READY)
+    kept = SpiffState.WAITING | SpiffState.STARTED
+    for task in workflow.get_tasks(state=kept, skip_subprocesses=True):
         task._drop_children()  # predicted children may name removed activities: predict them anew
-        task.task_spec._predict(task, mask=SpiffState.PREDICTED_MASK | SpiffState.STARTED)
+        task.task_spec._predict(task, mask=SpiffState.PREDICTED_MASK | kept)
 
 
 def _splice(workflow, task) -> None:

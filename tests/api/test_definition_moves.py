@@ -4,6 +4,7 @@ from sqlalchemy import select
 
 from api.extensions import db
 from engine.store.models import AuditEntry, Case, CaseEvent, Task
+from engine.store.workflow_cache import workflow_cache
 from tests.api.helpers import sample_form, User
 from tests.api.region_driver import ACCEPT, RegionDriver
 from tests.api.test_definition_validate import _upload
@@ -45,8 +46,8 @@ def _version(driver):
 
 def test_cases_at_three_points_move_or_finish_on_their_version(app):
     """Seed gx-qinzhou-qinbei (钦北): 受理审查 then 补正 (一次性告知) then the departments in parallel. Cases
-    waiting at review (claimed), at the supplement, and at the departments' tasks; version 2 drops the
-    supplement step. The dry run names the supplement case as not movable and changes nothing; the move
+    waiting at review (claimed), at the supplement, at the departments' tasks, and back at review after a
+    supplement; version 2 drops the supplement step. The dry run names the supplement case as not movable and changes nothing; the move
     keeps the others' open tasks, claims and deadlines; every case completes, each on its version."""
     items = app.extensions["newborn"].regions.get(REGION).items
     at_review, review = _started(app, items)
@@ -56,9 +57,13 @@ def test_cases_at_three_points_move_or_finish_on_their_version(app):
     at_supplement.work(review_b, {"decision": "correct", "materials": MISSING})
     in_departments, review_c = _started(app, items)
     in_departments.work(review_c, ACCEPT["acceptance_review"])
+    supplied_once, review_d = _started(app, items)  # went through the step version 2 removes
+    supplied_once.work(review_d, {"decision": "correct", "materials": MISSING})
+    _supply(supplied_once)
     assert at_supplement.case()["status"] == "correction"
+    assert supplied_once.case()["status"] == "review"
     assert len(_rows(app, in_departments.case_id)) >= 3
-    before = {d.case_id: _rows(app, d.case_id) for d in (at_review, at_supplement, in_departments)}
+    before = {d.case_id: _rows(app, d.case_id) for d in (at_review, at_supplement, in_departments, supplied_once)}
 
     admin = User(at_review.client, "admin")
     assert _upload(admin, "/api/v1/definitions", _qinbei(_without_supplement)).status_code == 201
@@ -66,19 +71,20 @@ def test_cases_at_three_points_move_or_finish_on_their_version(app):
     dry = admin.post(MOVES, json={"from_version": 1, "to_version": 2, "dry_run": True})
     assert dry.status_code == 200, dry.get_json()
     plan = {c["case_id"]: c for c in dry.get_json()["cases"]}
-    assert set(plan) == {at_review.case_id, at_supplement.case_id, in_departments.case_id}
-    assert plan[at_review.case_id]["movable"] and plan[in_departments.case_id]["movable"]
+    assert set(plan) == {at_review.case_id, at_supplement.case_id, in_departments.case_id, supplied_once.case_id}
+    assert all(plan[d.case_id]["movable"] for d in (at_review, in_departments, supplied_once))
     stuck = plan[at_supplement.case_id]
     assert stuck["movable"] is False
     assert [(r["code"], r["element"]) for r in stuck["reasons"]] == [("no_counterpart", "supplement")]
     assert "补正材料" in stuck["reasons"][0]["message"]
-    assert {d.case_id: _rows(app, d.case_id) for d in (at_review, at_supplement, in_departments)} == before
-    assert {_version(d) for d in (at_review, at_supplement, in_departments)} == {1}
+    assert {d.case_id: _rows(app, d.case_id) for d in (at_review, at_supplement, in_departments, supplied_once)} == before
+    assert {_version(d) for d in (at_review, at_supplement, in_departments, supplied_once)} == {1}
 
     done = admin.post(MOVES, json={"from_version": 1, "to_version": 2, "dry_run": False}).get_json()
-    assert (done["moved"], done["movable"]) == (2, 2), done
-    assert (_version(at_review), _version(at_supplement), _version(in_departments)) == (2, 1, 2)
-    for driver in (at_review, in_departments):
+    assert (done["moved"], done["movable"]) == (3, 3), done
+    assert [_version(d) for d in (at_review, at_supplement, in_departments, supplied_once)] == [2, 1, 2, 2]
+    workflow_cache.clear()  # every later step loads the stored state: the move must have serialised well
+    for driver in (at_review, in_departments, supplied_once):
         after = _rows(app, driver.case_id)
         assert set(after) == set(before[driver.case_id]), "open tasks lost or added by the move"
         for task_id, (bpmn_id, state, assignee, due_at, definition_id) in after.items():
@@ -92,11 +98,16 @@ def test_cases_at_three_points_move_or_finish_on_their_version(app):
     assert completed.status_code == 200, completed.get_json()
     assert at_review.run(ACCEPT)["status"] == "completed"
     assert in_departments.run(ACCEPT)["status"] == "completed"
-    supplied = at_supplement.family.post(f"/api/v1/cases/{at_supplement.case_id}/supplement",
-                                         json={"materials": MISSING, "comment": "已补齐"})
-    assert supplied.status_code == 200, supplied.get_json()
+    assert supplied_once.run(ACCEPT)["status"] == "completed"
+    _supply(at_supplement)
     assert at_supplement.run(ACCEPT)["status"] == "completed"
-    assert (_version(at_review), _version(at_supplement), _version(in_departments)) == (2, 1, 2)
+    assert [_version(d) for d in (at_review, at_supplement, in_departments, supplied_once)] == [2, 1, 2, 2]
+
+
+def _supply(driver):
+    supplied = driver.family.post(f"/api/v1/cases/{driver.case_id}/supplement",
+                                  json={"materials": MISSING, "comment": "已补齐"})
+    assert supplied.status_code == 200, supplied.get_json()
 
 
 def _audited(app, case_id):
