@@ -2,9 +2,9 @@
 
 The engine runs SpiffWorkflow for the regions' BPMN processes, with no Flask. It is arranged by role:
 
-- ``engine.bpmn``       the BPMN model: safe XML, the Camunda-aware parser, validation, expressions;
+- ``engine.bpmn``       the BPMN model: safe XML, the Camunda-aware parser, validation, expressions, version diff;
 - ``engine.store``      tables, sessions, transactions, migrations, the committed-workflow cache;
-- ``engine.work``       cases, the engine step, user tasks, external tasks, family tasks, 补正;
+- ``engine.work``       cases, the engine step, user tasks, external tasks, family tasks, 补正, case moves;
 - ``engine.deadlines``  the working-day calendar, deadlines, escalation, the scheduler, supervision;
 - ``engine.notify``     SMS outbox, notices, timeline, archive;
 - ``engine.simulation`` the month replay on a virtual clock (``python -m engine simulate``);

@@ -6,7 +6,7 @@ from sqlalchemy import select
 from api.auth import current_actor, login_required
 from api.deployment import deploy_bytes, dry_run
 from api.extensions import db
-from api.schemas import DefinitionOut
+from api.schemas import DefinitionOut, Problem as ProblemOut
 from api.services import region_registry
 from engine import Definition, diff_versions, Forbidden, Invalid, NotFound, Problem, Role
 
@@ -47,7 +47,13 @@ def _uploaded() -> tuple[bytes, str]:
 class ValidationOut(Schema):
     valid = fields.Boolean()
     key = fields.String(allow_none=True)
-    problems = fields.List(fields.Dict())
+    problems = fields.List(fields.Nested(ProblemOut))
+
+
+class RegionFileOut(Schema):
+    region = fields.String()
+    name = fields.String()
+    file = fields.String()
 
 
 @blp.route("/validate", methods=["POST"])
@@ -61,6 +67,7 @@ def validate_definition():
 
 
 @blp.route("/region-files")
+@blp.response(200, RegionFileOut(many=True))
 @login_required(Role.ADMIN)
 def region_files():
     """The regions' own files (``bpmn/<region>/process.bpmn``), to open in the modeler."""

@@ -36,6 +36,7 @@ class MovePlan:
     source: Definition
     target: Definition
     mapping: dict  # old activity id -> new activity id, for ids that differ
+    needs: set = field(default_factory=set)  # variables the target reads that the source did not
 
 
 @dataclass
@@ -69,7 +70,9 @@ def make_plan(session, key: str, from_version: int, to_version: int, mapping: di
                  for old, new in mapping.items() if new not in new_spec.task_specs]
     if problems:
         raise Invalid("迁移映射有误", problems)
-    return MovePlan(key, source, target, dict(mapping))
+    plan = MovePlan(key, source, target, dict(mapping))
+    plan.needs = _new_variables(plan)
+    return plan
 
 
 def running_cases(session, plan: MovePlan, case_ids=None) -> list[Case]:
@@ -96,7 +99,7 @@ def check_case(plan: MovePlan, workflow) -> CaseMove:
             move.reasons.append({"code": "different_kind", "element": old_id,
                                  "message": f"活动「{_label(task.task_spec)}」在新版本中类型不同"})
     have = set(workflow.data) | {k for t in workflow.get_tasks(state=ACTIVE) for k in t.data}
-    for name in sorted(_new_variables(plan) - have):
+    for name in sorted(plan.needs - have):
         move.reasons.append({"code": "missing_variable", "variable": name,
                              "message": f"新版本需要变量 {name}，办件中没有"})
     move.movable = not move.reasons
