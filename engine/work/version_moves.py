@@ -99,7 +99,9 @@ def check_case(plan: MovePlan, workflow) -> CaseMove:
             move.reasons.append({"code": "different_kind", "element": old_id,
                                  "message": f"活动「{_label(task.task_spec)}」在新版本中类型不同"})
     have = set(workflow.data) | {k for t in workflow.get_tasks(state=ACTIVE) for k in t.data}
-    for name in sorted(plan.needs - have):
+    waits_at = [plan.target.activities.get(a["to"], {}) for a in move.active if a["to"]]
+    asked = {f["id"] for act in waits_at for f in act.get("form_fields", [])}
+    for name in sorted(plan.needs - have - asked):
         move.reasons.append({"code": "missing_variable", "variable": name,
                              "message": f"新版本需要变量 {name}，办件中没有"})
     move.movable = not move.reasons
@@ -120,15 +122,10 @@ def _expression_names(definition: Definition) -> set[str]:
     return names
 
 
-def _form_fields(definition: Definition) -> set[str]:
-    return {f["id"] for act in definition.activities.values() for f in act.get("form_fields", []) or []
-            if isinstance(f, dict) and f.get("id")}
-
-
 def _new_variables(plan: MovePlan) -> set[str]:
-    """Variables the target's conditions and scripts read that the source's did not, and that no user
-    task of the target asks for (those the case gets on its way)."""
-    return _expression_names(plan.target) - _expression_names(plan.source) - _form_fields(plan.target)
+    """Variables the target's conditions and scripts read that the source's did not. A case lacks one
+    unless it holds it or a task it waits at asks for it (conservative: a later step may ask too)."""
+    return _expression_names(plan.target) - _expression_names(plan.source)
 
 
 def rebind(plan: MovePlan, workflow) -> None:

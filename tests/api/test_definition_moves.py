@@ -1,5 +1,6 @@
 """Moving running cases to a new version over HTTP (issue 17 acc. 4): dry run, execution, and cases that
 finish on the version they were moved to, or stay on and finish on their own."""
+from lxml import etree
 from sqlalchemy import select
 
 from api.extensions import db
@@ -136,17 +137,25 @@ def test_a_bad_plan_is_a_clear_error_and_only_admins_move(app, client):
 
 
 def test_a_variable_the_new_version_reads_and_the_case_lacks_keeps_it_on_its_version(app):
-    """Version 2 sends 出生医学证明 only when a new variable ``certificate_checked`` says so: a running case
-    has no such variable, so the dry run refuses it by name and executing moves nothing."""
+    """Version 2's 受理审查 asks a new question (``certificate_checked``) that sends 出生医学证明 on: a case
+    still at review will answer it and may move; a case already past review lacks it and stays."""
     def needs_a_new_variable(root):
         [condition] = [c for c in root.iter("{*}conditionExpression") if c.text == "'birth_certificate' in items"]
         condition.text = "'birth_certificate' in items and certificate_checked"
-    driver, _ = _started(app, app.extensions["newborn"].regions.get(REGION).items)
-    admin = User(driver.client, "admin")
-    assert _upload(admin, "/api/v1/definitions", _qinbei(needs_a_new_variable)).status_code == 201
-    [case] = admin.post(MOVES, json={"from_version": 1, "to_version": 2}).get_json()["cases"]
-    assert case["movable"] is False
-    assert [(r["code"], r["variable"]) for r in case["reasons"]] == [("missing_variable", "certificate_checked")]
+        [form] = root.xpath("//*[@id='acceptance_review']//*[local-name()='formData']")
+        etree.SubElement(form, "{http://camunda.org/schema/1.0/bpmn}formField",
+                         id="certificate_checked", label="已核验出生医学证明", type="boolean")
+    items = app.extensions["newborn"].regions.get(REGION).items
+    at_review, _ = _started(app, items)
+    past_review, review = _started(app, items)
+    past_review.work(review, ACCEPT["acceptance_review"])
+    admin = User(at_review.client, "admin")
+    deployed = _upload(admin, "/api/v1/definitions", _qinbei(needs_a_new_variable))
+    assert deployed.status_code == 201, deployed.get_json()
+    plan = {c["case_id"]: c for c in admin.post(MOVES, json={"from_version": 1, "to_version": 2}).get_json()["cases"]}
+    assert plan[at_review.case_id]["movable"] is True
+    stuck = plan[past_review.case_id]
+    assert [(r["code"], r["variable"]) for r in stuck["reasons"]] == [("missing_variable", "certificate_checked")]
     done = admin.post(MOVES, json={"from_version": 1, "to_version": 2, "dry_run": False,
-                                   "case_ids": [driver.case_id]}).get_json()
-    assert done["moved"] == 0 and _version(driver) == 1
+                                   "case_ids": [past_review.case_id]}).get_json()
+    assert done["moved"] == 0 and _version(past_review) == 1
