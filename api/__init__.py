@@ -86,8 +86,8 @@ def _register_blueprints(app: Flask) -> None:
     from api import pages
     from api.resources import (auth, calendar, cases, definitions, engine_rest, health, incidents,
                                regions, supervision, tasks)
-    from api.resources import family_tasks, stub_handovers
+    from api.resources import definition_moves, family_tasks, stub_handovers
     for module in (auth, regions, cases, tasks, definitions, supervision, incidents, calendar,
-                   engine_rest, health, family_tasks, stub_handovers):
+                   engine_rest, health, family_tasks, stub_handovers, definition_moves):
         api.register_blueprint(module.blp)
     app.register_blueprint(pages.blp)

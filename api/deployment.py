@@ -3,7 +3,8 @@ from sqlalchemy import select
 
 from api.extensions import db
 from api.services import engine_context, region_registry
-from engine import definitions, executable_processes, NotFound, parse_bpmn_bytes, process_properties, Role, User
+from engine import (definitions, executable_processes, NotFound, parse_bpmn_bytes, Problem, process_properties,
+                    Role, User)
 
 FAMILY_GROUP = "applicant"
 
@@ -39,3 +40,11 @@ def deploy_bytes(data: bytes, filename: str, actor: str, **kwargs):
         known_facts=form_facts(data, kwargs.get("region")), **kwargs)
     db.session.commit()
     return definition, created
+
+
+def dry_run(data: bytes, filename: str) -> tuple[str | None, list[Problem]]:
+    """The problems a deploy of these bytes would answer (``validate_diagram`` with the same known groups,
+    topics and form facts), and the process key when there are none; reads accounts only, writes nothing."""
+    problems = definitions.validate_diagram(data, filename, served_groups(), served_topics(), form_facts(data))
+    key = None if problems else executable_processes(parse_bpmn_bytes(data, filename))[0].get("id")
+    return key, problems

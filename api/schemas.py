@@ -26,6 +26,7 @@ class Problem(Strict):
     field = fields.String()
     code = fields.String()
     message = fields.String()
+    elements = fields.List(fields.String())  # BPMN ids a problem spans (the critical path), when it does
 
 
 class Errors(Strict):

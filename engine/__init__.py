@@ -2,9 +2,9 @@
 
 The engine runs SpiffWorkflow for the regions' BPMN processes, with no Flask. It is arranged by role:
 
-- ``engine.bpmn``       the BPMN model: safe XML, the Camunda-aware parser, validation, expressions;
+- ``engine.bpmn``       the BPMN model: safe XML, the Camunda-aware parser, validation, expressions, version diff;
 - ``engine.store``      tables, sessions, transactions, migrations, the committed-workflow cache;
-- ``engine.work``       cases, the engine step, user tasks, external tasks, family tasks, 补正;
+- ``engine.work``       cases, the engine step, user tasks, external tasks, family tasks, 补正, case moves;
 - ``engine.deadlines``  the working-day calendar, deadlines, escalation, the scheduler, supervision;
 - ``engine.notify``     SMS outbox, notices, timeline, archive;
 - ``engine.simulation`` the month replay on a virtual clock (``python -m engine simulate``);
@@ -16,7 +16,8 @@ modules import each other by their full path.
 """
 
 from engine import definitions, errors
-from engine.errors import Conflict, DeployRejected, Invalid, NotFound, Problem, ProcessFailure, StepRefused
+from engine.errors import (Conflict, DeployRejected, Forbidden, Invalid, NotFound, Problem, ProcessFailure,
+                           StepRefused)
 from engine.states import (
     CaseStatus,
     DeadlineKind,
@@ -37,6 +38,7 @@ from engine.scope import (
 from engine.context import EngineContext
 from engine.background import WakeableLoop
 from engine.definitions import deploy_folder, latest_for_region, spec_cache, validate_diagram
+from engine.bpmn.diff import diff_versions
 from engine.bpmn.model import CAMUNDA_NS, executable_processes, NS, process_properties
 from engine.bpmn.safe_xml import parse_bpmn_bytes
 from engine.store import db
@@ -65,7 +67,7 @@ from engine.store.models import (
     TaskCandidate,
     User,
 )
-from engine.work import cases, external, family_tasks, supplements, tasks
+from engine.work import cases, external, family_tasks, supplements, tasks, version_moves
 from engine.work.cases import ITEM_NAMES
 from engine.deadlines import stubs, supervision
 from engine.deadlines.calendar import CalendarDataError, default_calendar, WorkingCalendar
@@ -100,6 +102,7 @@ __all__ = [
     "deploy_folder",
     "Deployment",
     "DeployRejected",
+    "diff_versions",
     "ELicence",
     "engine_options",
     "EngineContext",
@@ -110,6 +113,7 @@ __all__ = [
     "executable_processes",
     "external",
     "family_tasks",
+    "Forbidden",
     "get_notifier",
     "in_region",
     "Incident",
@@ -161,6 +165,7 @@ __all__ = [
     "timeline",
     "User",
     "validate_diagram",
+    "version_moves",
     "visible_tasks",
     "WakeableLoop",
     "workable_tasks",

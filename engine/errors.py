@@ -1,5 +1,5 @@
 """The engine's error tree. The API maps these (and only these) to HTTP answers."""
-from dataclasses import dataclass, asdict
+from dataclasses import dataclass
 
 
 @dataclass(frozen=True)
@@ -8,9 +8,13 @@ class Problem:
     field: str
     code: str
     message: str
+    elements: tuple = ()  # BPMN ids the problem spans (e.g. a critical path), for a modeler to mark
 
     def as_dict(self) -> dict:
-        return asdict(self)
+        found = {"field": self.field, "code": self.code, "message": self.message}
+        if self.elements:  # most problems sit on one field: their answer stays as it was
+            found["elements"] = list(self.elements)
+        return found
 
 
 class EngineError(Exception):

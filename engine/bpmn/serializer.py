@@ -72,6 +72,11 @@ class StateSerializer:
         config[BpmnWorkflow] = SpeclessWorkflowConverter
         self._serializer = BpmnWorkflowSerializer(BpmnWorkflowSerializer.configure(config))
 
+    @property
+    def registry(self):
+        """The converter registry, as SpiffWorkflow's spec diff (``SpecDiff``) needs it."""
+        return self._serializer.registry
+
     def dumps(self, workflow) -> str:
         dct = self._serializer.to_dict(workflow)
         dct["state_version"] = STATE_VERSION

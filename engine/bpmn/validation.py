@@ -101,7 +101,13 @@ def _number_problems(props: dict, where: str, names=LIMIT_PROPERTIES) -> list[Pr
 def critical_path(spec, activities: dict) -> tuple[int, list[str]]:
     """Longest path of task promises (``limitWorkingDays``) from start to end; loops (back edges) are
     ignored. Internal targets (``targetWorkingDays``) are the operator's business and not counted."""
-    memo: dict[str, tuple[int, list[str]]] = {}
+    total, path = critical_path_ids(spec, activities)
+    return total, [label for label, _ in path]
+
+
+def critical_path_ids(spec, activities: dict) -> tuple[int, list[tuple[str, str]]]:
+    """``critical_path`` with each step's BPMN id beside its label: (total, [(label, id)])."""
+    memo: dict[str, tuple[int, list]] = {}
     on_path: set[str] = set()
 
     def weight(task_spec) -> int:
@@ -119,8 +125,9 @@ def critical_path(spec, activities: dict) -> tuple[int, list[str]]:
                 best = max(best, longest(nxt), key=lambda r: r[0])
         on_path.discard(task_spec.name)
         own = weight(task_spec)
-        label = activities.get(getattr(task_spec, "bpmn_id", None) or "", {}).get("name")
-        result = (own + best[0], ([f"{label}({own})"] if own else []) + best[1])
+        bpmn_id = getattr(task_spec, "bpmn_id", None) or ""
+        label = activities.get(bpmn_id, {}).get("name")
+        result = (own + best[0], ([(f"{label}({own})", bpmn_id)] if own else []) + best[1])
         memo[task_spec.name] = result
         return result
 
@@ -131,8 +138,10 @@ def promise_problems(spec, activities: dict, process_props: dict, filename: str)
     promise = process_props.get("promiseWorkingDays", "")
     if not promise.isdigit():
         return []
-    total, path = critical_path(spec, activities)
+    total, path = critical_path_ids(spec, activities)
     if total > int(promise):
+        labels = " → ".join(label for label, _ in path)
         return [Problem(f"{filename}.promiseWorkingDays", "promise_shorter_than_path",
-                        f"承诺时限 {promise} 个工作日短于关键路径 {total} 个工作日：{' → '.join(path)}")]
+                        f"承诺时限 {promise} 个工作日短于关键路径 {total} 个工作日：{labels}",
+                        tuple(bpmn_id for _, bpmn_id in path))]
     return []
