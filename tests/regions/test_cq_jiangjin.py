@@ -159,17 +159,21 @@ def test_order_of_work_certificate_then_police_then_医保局_社保所_医保�
 
 def test_no_limit_in_the_seed_so_every_limit_is_an_internal_target(app):
     """000 states no time limit (四(三)(四) “在承诺时限内完成办理” names none): the diagram carries internal
-    targets (targetWorkingDays) and no promise, so no task carries a promised limit."""
+    targets (targetWorkingDays) and no promise; staff see every deadline labelled 内部督办时限."""
     driver = RegionDriver(app, REGION)
     body = driver.submit(ALL_ITEMS, sample_form(REGION))
     assert body["promise_working_days"] is None
     driver.run(ACCEPT)
     tasks = every_task(app, driver.case_id)
-    assert len(tasks) == 6 and all(t["limit_working_days"] is None for t in tasks)
+    assert len(tasks) == 6
+    assert {(t["deadline_kind"], t["deadline_label"]) for t in tasks} == {("target", "内部督办时限")}
+    targets = {t["bpmn_id"]: t["limit_working_days"] for t in tasks}
+    assert targets == {"acceptance_review": None, "birth_certificate_issue": 1, "hukou_registration_register": 3,
+                       "medical_insurance_receive": 1, "medical_insurance_enrol": 2, "medical_insurance_close": 1}
+    staff = driver.supervisor.get(f"/api/v1/cases/{driver.case_id}").get_json()
+    assert staff["deadline"] is not None and staff["deadline_label"] == "内部督办时限"
 
 
-@pytest.mark.xfail(strict=True, reason="until regions_engine's promise/target semantics land on main: the "
-                   "acceptance SMS still reads 承诺于—前办结 for a region with no promise")
 def test_no_promise_in_the_seed_so_the_family_is_told_no_date(app):
     """000 states no time limit (公安、医保 “在承诺时限内完成办理” without naming one): the 受理通知书, every SMS and
     the family's case pages carry no promised date (issue 14, acceptance 2)."""

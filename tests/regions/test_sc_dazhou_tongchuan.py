@@ -152,18 +152,20 @@ def test_乡镇中心卫生院也可到便民服务中心进行办理_township_h
 
 
 def test_no_limit_in_the_seed_so_every_limit_is_an_internal_target(app):
-    """001 states no time limit anywhere: the diagram carries internal targets (targetWorkingDays) and no promise,
-    so neither the case nor any task carries a promised limit."""
+    """001 states no time limit anywhere: the diagram carries internal targets (targetWorkingDays) and no promise;
+    staff see every deadline labelled 内部督办时限 (the card's 5 days included)."""
     driver = start(app, ALL_ITEMS)
     assert driver.case()["promise_working_days"] is None
     final = driver.run(ANSWERS)
     assert final["status"] == "completed"
     tasks = every_task(app, driver.case_id)
-    assert len(tasks) >= 10 and all(t["limit_working_days"] is None for t in tasks)
+    assert len(tasks) == 12
+    assert {(t["deadline_kind"], t["deadline_label"]) for t in tasks} == {("target", "内部督办时限")}
+    assert {t["bpmn_id"]: t["limit_working_days"] for t in tasks}["social_security_card_issue"] == 5
+    staff = driver.supervisor.get(f"/api/v1/cases/{driver.case_id}").get_json()
+    assert staff["deadline_label"] == "内部督办时限"
 
 
-@pytest.mark.xfail(strict=True, reason="until regions_engine's promise/target semantics land on main: the "
-                   "acceptance SMS still reads 承诺于—前办结 for a region with no promise")
 def test_no_promise_in_the_seed_so_the_family_is_told_no_date(app):
     """001 states no time limit: the 受理通知书, every SMS and the family's case pages carry no promised date
     (issue 14, acceptance 2)."""
