@@ -35,11 +35,15 @@ def run_case(app, items, form=None, answers=None):
     return driver, final, every_task(app, driver.case_id)
 
 
-@pytest.mark.parametrize("chosen", [["birth_certificate"], ["medical_insurance"], ["hukou_registration"]])
-def test_勾选联办事项_only_the_chosen_item_runs_and_no_other_department_works(app, chosen):
+@pytest.mark.parametrize("chosen, paper", [(["birth_certificate"], None),
+                                           (["medical_insurance"], "newborn_hukou_proof"),
+                                           (["hukou_registration"], "birth_certificate")])
+def test_勾选联办事项_only_the_chosen_item_runs_and_no_other_department_works(app, chosen, paper):
     """000 四(二)1: the family chooses, “勾选联办事项点击下一步”. With one item ticked, only its department works:
     the others open no task, issue nothing, and stay 不适用."""
-    _, final, tasks = run_case(app, chosen)
+    form = sample_form(REGION)
+    form["attachments"] += [paper] if paper else []  # a result of an unticked item is the family's paper
+    _, final, tasks = run_case(app, chosen, form)
     assert final["status"] == "completed"
     assert {t["bpmn_id"] for t in tasks} == {"acceptance_review"} | ITEM_STEPS[chosen[0]]
     assert {t["item"] for t in tasks} - {None} == set(chosen)
@@ -115,13 +119,14 @@ def test_婚生_birth_is_registered_and_the_marriage_certificate_is_not_asked_ou
     client = app.test_client()
     family = User(client, f"{REGION}.family")
     married = family.post("/api/v1/cases", json={"region": REGION, "items": ["hukou_registration"],
-                                                  "form": {**sample_form(REGION), "attachments": ["registration_application",
-                                                                                                  "household_register",
-                                                                                                  "authorisation"]}})
+                                                  "form": {**sample_form(REGION), "attachments": [
+                                                      "registration_application", "household_register",
+                                                      "authorisation", "birth_certificate"]}})
     assert married.status_code == 422
     assert ("attachments.marriage_certificate", "material_missing") in {
         (e["field"], e["code"]) for e in married.get_json()["errors"]}
     form = _non_marital_form()
+    form["attachments"].append("birth_certificate")
     unmarried = family.post("/api/v1/cases", json={"region": REGION, "items": ["hukou_registration"], "form": form})
     assert unmarried.status_code == 201, unmarried.get_json()
 
@@ -182,3 +187,23 @@ def test_no_promise_in_the_seed_so_the_family_is_told_no_date(app):
     final = driver.run(ACCEPT)
     assert final["status"] == "completed"
     assert_no_promised_date(app, driver)
+
+
+@pytest.mark.parametrize("item, producer, material", [("hukou_registration", "birth_certificate", "birth_certificate"),
+                                                      ("medical_insurance", "hukou_registration", "newborn_hukou_proof")])
+def test_申请材料_a_result_the_case_does_not_produce_is_asked_of_the_family(app, item, producer, material):
+    """000 三(二)2 the hukou item needs the “《出生医学证明》”, 三(三) insurance the “新生儿户口证明”. When the case itself
+    produces them (the certificate item; the police's push, 四(四) “收到区公安局推送业务信息后”) the family brings
+    nothing; when that item is not ticked, the family presents the paper, and the case starts once it is attached."""
+    family = User(app.test_client(), f"{REGION}.family")
+    form = sample_form(REGION)
+    chain = list(dict.fromkeys([item, producer, "birth_certificate"]))  # every paper produced in the case
+    both = family.post("/api/v1/cases", json={"region": REGION, "items": chain, "form": form})
+    assert both.status_code == 201, both.get_json()
+    alone = family.post("/api/v1/cases", json={"region": REGION, "items": [item], "form": form})
+    assert alone.status_code == 422
+    assert [(e["field"], e["code"]) for e in alone.get_json()["errors"]] == [(f"attachments.{material}",
+                                                                              "material_missing")]
+    form["attachments"].append(material)
+    attached = family.post("/api/v1/cases", json={"region": REGION, "items": [item], "form": form})
+    assert attached.status_code == 201, attached.get_json()
