@@ -59,7 +59,10 @@ def start(app, items, form=None) -> RegionDriver:
 def test_需办理事项_one_ticked_item_runs_only_its_department(app, chosen, steps):
     """001 附件1 联办申请表 “需办理事项 □……”: the family ticks items. With one ticked, only its steps run; the
     other departments open no task and issue nothing, and the other items stay 不适用."""
-    driver = start(app, chosen)
+    form = sample_form(REGION)
+    if "hukou_registration" in chosen:  # the certificate was issued before: its pages travel with the file (附件2 4)
+        form["attachments"].append("birth_certificate_pages")
+    driver = start(app, chosen, form)
     final = driver.run(ANSWERS)
     assert final["status"] == "completed"
     tasks = every_task(app, driver.case_id)
@@ -127,7 +130,7 @@ def test_社会保障卡发卡_邮寄_the_card_is_posted_even_when_the_other_res
     collecting its results at the hall still gets the card by post; no one hands the card over at the hall."""
     form = sample_form(REGION)
     assert form["delivery"]["method"] == "pickup"
-    driver = start(app, ["hukou_registration", "social_security_card"], form)
+    driver = start(app, ["birth_certificate", "hukou_registration", "social_security_card"], form)
     final = driver.run(ANSWERS)
     assert final["status"] == "completed"
     tasks = {t["bpmn_id"]: t for t in every_task(app, driver.case_id)}
@@ -141,7 +144,7 @@ def test_乡镇中心卫生院也可到便民服务中心进行办理_township_h
     file is received by the township 便民服务中心, not the district hall; other hospitals' by the hall."""
     form = sample_form(REGION)
     form["birth"]["township_hospital"] = True
-    driver = start(app, ["hukou_registration"], form)
+    driver = start(app, ["birth_certificate", "hukou_registration"], form)
     final = driver.run(ANSWERS)
     assert final["status"] == "completed"
     tasks = {t["bpmn_id"]: t for t in every_task(app, driver.case_id)}
@@ -173,3 +176,17 @@ def test_no_promise_in_the_seed_so_the_family_is_told_no_date(app):
     final = driver.run(ANSWERS)
     assert final["status"] == "completed"
     assert_no_promised_date(app, driver)
+
+
+def test_出生医学证明_正页副页_is_asked_when_the_window_does_not_issue_it(app):
+    """001 附件2 回执 “4. 出生医学证明（正页、副页）”: the hall registers the hukou from the certificate. Issued at the
+    window in this case, it travels with the file; when that item is not ticked, the family presents it."""
+    family = User(app.test_client(), f"{REGION}.family")
+    form = sample_form(REGION)
+    issued_here = family.post("/api/v1/cases", json={"region": REGION, "form": form,
+                                                     "items": ["birth_certificate", "hukou_registration"]})
+    assert issued_here.status_code == 201, issued_here.get_json()
+    alone = family.post("/api/v1/cases", json={"region": REGION, "items": ["hukou_registration"], "form": form})
+    assert alone.status_code == 422
+    assert [(e["field"], e["code"]) for e in alone.get_json()["errors"]] == [
+        ("attachments.birth_certificate_pages", "material_missing")]
