@@ -207,3 +207,10 @@ def test_申请材料_a_result_the_case_does_not_produce_is_asked_of_the_family(
     form["attachments"].append(material)
     attached = family.post("/api/v1/cases", json={"region": REGION, "items": [item], "form": form})
     assert attached.status_code == 201, attached.get_json()
+
+
+def test_勾选联办事项_the_region_tells_the_family_it_chooses(app):
+    """000 四(二)1 “勾选联办事项”: GET /regions/{code} states the free choice (itemChoice=free in the diagram)."""
+    region = User(app.test_client(), f"{REGION}.family").get(f"/api/v1/regions/{REGION}").get_json()
+    assert region["item_choice"] == "free"
+    assert [i["code"] for i in region["items"]] == ALL_ITEMS

@@ -190,3 +190,10 @@ def test_出生医学证明_正页副页_is_asked_when_the_window_does_not_issue
     assert alone.status_code == 422
     assert [(e["field"], e["code"]) for e in alone.get_json()["errors"]] == [
         ("attachments.birth_certificate_pages", "material_missing")]
+
+
+def test_需办理事项_the_region_tells_the_family_it_chooses(app):
+    """001 附件1 “需办理事项 □”: GET /regions/{code} states the free choice (itemChoice=free in the diagram)."""
+    region = User(app.test_client(), f"{REGION}.family").get(f"/api/v1/regions/{REGION}").get_json()
+    assert region["item_choice"] == "free"
+    assert [i["code"] for i in region["items"]] == ALL_ITEMS
