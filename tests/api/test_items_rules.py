@@ -5,6 +5,7 @@ The five regions' own rules are set by their diagrams (the region helpers); here
 河北 diagram says ``bundle`` and whose 江津 diagram says ``free`` exercises the engine and API side.
 """
 import io
+import re
 import shutil
 from pathlib import Path
 
@@ -21,6 +22,7 @@ HEBEI, JIANGJIN = "he-province", "cq-jiangjin"
 
 
 def _with_choice(text: str, choice: str) -> str:
+    text = re.sub(r'<camunda:property name="itemChoice" value="[^"]*" ?/>', "", text)  # the region's own rule
     anchor = '<camunda:property name="items"'
     assert anchor in text
     return text.replace(anchor, f'<camunda:property name="itemChoice" value="{choice}" />{anchor}', 1)

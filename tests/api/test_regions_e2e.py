@@ -104,13 +104,17 @@ def test_tongchuan_certificates_at_the_window_before_the_hall(app, method, last_
 
     final = driver.run({**ACCEPT, "parents_identity_check": {"parents_identity_confirmed": True},
                         "file_handover": {"handover_date": "2025-09-29"}, "hall_receipt": {"materials_complete": True},
-                        "results_handover": {"collected_by": "李秀英"}}, observe)
+                        "results_handover": {"collected_by": "李秀英"},
+                        "insurance_payment_confirmation": {"payment_voucher": "351170225000123", "paid_on": "2025-10-08"}},
+                       observe)
     assert hall_seen
     expected = ["acceptance_review", "verify_parents", "hand_over_file", "hall_receive"]
-    assert driver.worked == expected + ([last_step] if last_step else [])
+    # the family pays by the guide and confirms it last (001 附件4)
+    assert driver.worked == expected + ([last_step] if last_step else []) + ["confirm_insurance_payment"]
     assert final["status"] == "completed" and set(_labels(driver).values()) == {DONE}
-    posted = [e for e in final["timeline"] if "delivery_post" in str(e)]
-    assert bool(posted) == (method == "post")
+    timeline = str(final["timeline"])
+    assert ("post_results" in timeline) == (method == "post")
+    assert "post_card" in timeline  # the card is posted whatever the method (001 附件1 《社会保障卡》发卡：□邮寄)
 
 
 # ---------------------------------------------------------------- 钦北: all seven items, 33 days

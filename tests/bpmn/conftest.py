@@ -1,9 +1,10 @@
 import pytest
 
 FACTS = {
-    "cq-jiangjin": {"newborn_named": True, "ethnicity_differs": False},
+    "cq-jiangjin": {"newborn_named": True, "ethnicity_differs": False, "in_marriage": True},
     "sc-province": {"designated_hospital": True},
-    "sc-dazhou-tongchuan": {"delivery_by_post": False},
+    "sc-dazhou-tongchuan": {"delivery_by_post": False, "township_hospital": False,
+                            "parents_identity_confirmed": True},
 }
 ITEMS = {
     "gx-qinzhou-qinbei": ["birth_certificate", "vaccination_certificate", "hukou_registration", "social_security_card",

@@ -77,7 +77,9 @@ def test_schema_error_does_not_hide_eligibility(region, valid_form):
     form["mother"]["phone"] = "12345"
     del form["newborn"]["name"]
     form["hukou"]["division"] = "511703"  # 达川区
-    problems = region("sc-dazhou-tongchuan").validate(form, ["hukou_registration"], TODAY, add_working_days)
+    # with the certificate item, its pages travel with the file (001 附件2): no paper missing
+    problems = region("sc-dazhou-tongchuan").validate(form, ["birth_certificate", "hukou_registration"], TODAY,
+                                                      add_working_days)
     assert codes(problems) == {"mobile_format", "newborn_unnamed", "hukou_outside_district"}
 
 
@@ -107,12 +109,13 @@ def test_jiangjin_ethnicity_declaration(region, valid_form):
     form = valid_form("cq-jiangjin")
     form["mother"]["ethnicity"] = "03"
     jiangjin = region("cq-jiangjin")
-    problems = jiangjin.validate(form, ["hukou_registration"], TODAY, add_working_days)
+    items = ["birth_certificate", "hukou_registration"]  # the case issues the certificate the police need (000 三(二)2)
+    problems = jiangjin.validate(form, items, TODAY, add_working_days)
     assert [p["field"] for p in problems] == ["attachments.ethnicity_declaration"]
-    assert jiangjin.assess(form, ["hukou_registration"], TODAY, add_working_days).outcome == "correct"
+    assert jiangjin.assess(form, items, TODAY, add_working_days).outcome == "correct"
     form["attachments"].append("ethnicity_declaration")
-    assert jiangjin.validate(form, ["hukou_registration"], TODAY, add_working_days) == []
-    assert jiangjin.facts(form, ["hukou_registration"])["ethnicity_differs"] is True
+    assert jiangjin.validate(form, items, TODAY, add_working_days) == []
+    assert jiangjin.facts(form, items)["ethnicity_differs"] is True
 
 
 def test_shared_materials_never_missing(region, valid_form):
