@@ -64,6 +64,8 @@ READ = None   # a GET with no body
 ALL_200 =     [200, 200, 200, 200, 200, 200, 200, 200, 200, 200, 200]
 SIGNED_IN =   [200, 200, 200, 200, 200, 200, 200, 200, 200, 200, 401]
 STAFF =       [200, 200, 200, 200, 200, 200, 200, 403, 403, 403, 401]
+OWN_REGION_STAFF = [200, 200, 200, 200, 200, 200, 403, 403, 403, 403, 401]  # another region's supervisor: 403
+OWN_SUPERVISOR = [200, 403, 403, 403, 403, 200, 403, 403, 403, 403, 401]
 CLERKS_WORK = [200, 200, 403, 403, 403, 403, 403, 403, 403, 403, 401]
 SUPERVISORS = [200, 403, 403, 403, 403, 200, 200, 403, 403, 403, 401]
 ADMIN_ONLY =  [200, 403, 403, 403, 403, 403, 403, 403, 403, 403, 401]
@@ -97,8 +99,16 @@ ROWS = [
     ("POST", "/api/v1/tasks/{task}/assign", {"user": DELEGATE}, _task_state("ready"), ADMIN_ONLY),
     ("GET", "/api/v1/definitions", READ, None, STAFF),
     ("POST", "/api/v1/definitions", {}, None, [422, 403, 403, 403, 403, 403, 403, 403, 403, 403, 401]),
-    ("GET", "/api/v1/definitions/{key}/versions", READ, None, STAFF),
-    ("GET", "/api/v1/definitions/{key}/versions/{version}/xml", READ, None, STAFF),
+    ("GET", "/api/v1/definitions/{key}/versions", READ, None, OWN_REGION_STAFF),
+    # a body that is no BPMN is a dry run's problem list, not a refusal
+    ("POST", "/api/v1/definitions/validate", {}, None, [200, 403, 403, 403, 403, 403, 403, 403, 403, 403, 401]),
+    ("GET", "/api/v1/definitions/region-files", READ, None, ADMIN_ONLY),
+    ("GET", "/api/v1/definitions/region-files/{region}", READ, None, ADMIN_ONLY),
+    ("GET", "/api/v1/definitions/{key}/diff?from={version}&to={version}", READ, None, OWN_SUPERVISOR),
+    ("POST", "/api/v1/definitions/{key}/migrations", lambda w, role, ids: {"from_version": ids["version"],
+     "to_version": ids["version"], "dry_run": True}, None,  # a version onto itself is refused
+     [422, 403, 403, 403, 403, 403, 403, 403, 403, 403, 401]),
+    ("GET", "/api/v1/definitions/{key}/versions/{version}/xml", READ, None, OWN_REGION_STAFF),
     ("GET", "/api/v1/supervision/overdue", READ, None, SUPERVISORS),
     ("GET", "/api/v1/supervision/due-soon", READ, None, SUPERVISORS),
     ("GET", "/api/v1/supervision/escalations", READ, None, SUPERVISORS),
