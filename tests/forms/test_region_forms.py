@@ -66,8 +66,9 @@ def test_qinbei_breaks_many_rules_at_once(region, valid_form):
         "born_outside_marriage", "card_applied_elsewhere", "applied_too_late",
         "birth_weight_range", "bank_card_checksum", "material_missing"}
     missing = {p["field"] for p in problems if p["code"] == "material_missing"}
-    assert missing == {"attachments.marriage_certificate", "attachments.delivery_record",
-                       "attachments.ethnicity_confirmation"}
+    # the parents' ID cards are asked: 002 四、注② waives materials only once data sharing verifies them
+    assert missing == {"attachments.parents_id_cards", "attachments.marriage_certificate",
+                       "attachments.delivery_record", "attachments.ethnicity_confirmation"}
     for problem in problems:
         assert set(problem) == {"field", "code", "message"}
 
@@ -192,7 +193,9 @@ def test_requirements_and_summary(region):
     told = qinbei.requirements(["birth_certificate"])
     assert "card_applied_elsewhere" not in {c["code"] for c in told["conditions"]}
     assert "applied_too_late" in {c["code"] for c in told["conditions"]}
-    assert any(m["shared"] for m in told["materials"])
+    # 002 四、注②: 上述材料实现数据共享核验后，不再要求申请人提交 — until then every material is asked
+    assert not any(m["shared"] for m in told["materials"])
+    assert "parents_id_cards" in {m["code"] for m in told["materials"]}
     summary = qinbei.summary()
     assert summary["code"] == "gx-qinzhou-qinbei" and len(summary["items"]) == 7
 
