@@ -166,3 +166,15 @@ def test_application_later_than_30_working_days_after_birth_is_refused_at_once(a
     form["newborn"]["birth_time"] = (clock.now() - timedelta(days=70)).strftime("%Y-%m-%dT08:30:00")
     body = RegionDriver(app, HE).submit(ITEMS, form, expect=422)
     assert {(e["field"], e["code"]) for e in body["errors"]} >= {("newborn.birth_time", "applied_too_late")}
+
+
+def test_the_five_items_are_one_bundle_a_subset_is_refused(app):
+    """004 一、主题事项: 新生儿出生“一件事一次办”包含《出生医学证明》签发、预防接种证办理、户口登记、城乡居民参保登记、
+    社会保障卡申领等5个事项…一套材料、一张表单 — the seed offers no choice of items."""
+    driver = RegionDriver(app, HE)
+    region = driver.family.get(f"/api/v1/regions/{HE}").get_json()
+    assert region["item_choice"] == "bundle" and sorted(i["code"] for i in region["items"]) == sorted(ITEMS)
+    body = driver.submit(["birth_certificate"], sample_form(HE), expect=422)
+    assert [(e["field"], e["code"]) for e in body["errors"]] == [("items", "items_fixed_bundle")]
+    assert driver.family.get("/api/v1/cases").get_json()["items"] == []
+    driver.submit(ITEMS, sample_form(HE))

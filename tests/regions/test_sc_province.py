@@ -1,7 +1,10 @@
 """四川省 (sc-province) true to its seed, shared/seeds/003_05c807b95d1186d1.txt (附件3 操作指南 above all),
 over HTTP with the real engine and the in-process department worker (issue 14)."""
 import pytest
+from sqlalchemy import select
 
+from api.extensions import db
+from engine.store.models import OutboxMessage
 from tests.api.helpers import sample_form
 from tests.api.region_driver import ACCEPT, RegionDriver
 
@@ -46,6 +49,7 @@ def _run(app, items, form=None):
 ], ids=["health-only", "certificate-issued-already", "certificate-and-maternity-claim"])
 def test_families_choose_their_items_and_only_those_departments_work(app, chosen, departments, designated):
     """003 三、联办事项: 群众可结合自身需求，自主选择相关办理事项。 (附件3 二(一): 群众可结合实际情况，选择相关办理事项。)"""
+    assert RegionDriver(app, SC).family.get(f"/api/v1/regions/{SC}").get_json()["item_choice"] == "free"
     driver, final = _run(app, chosen, _form(designated))
     assert final["status"] == "completed"
     statuses = _statuses(driver)
@@ -150,16 +154,24 @@ def test_vaccination_by_the_midwifery_institution_guidance_by_the_community_heal
 def test_only_the_limits_the_seed_states_are_promises(app):
     """003 附件3 三(一)2: (6) 户口登记…于 3个工作日内完成业务审核工作; (5) 生育医疗费用报销…(在 20个工作日内办结)。
 
-    The seed promises no date for the whole case: the case carries no promise and no deadline; the
-    hukou task and the maternity claim carry their stated limits; every other limit is internal.
+    The seed promises no date for the whole case: the family is told none (no deadline, no date by SMS);
+    the hukou task and the maternity claim carry their stated limits as promises; the case's 25 days, the
+    card and insurance are the operator's internal targets (内部督办时限), for staff only.
     """
     driver, final = _run(app, ["hukou_registration", "medical_insurance", "social_security_card",
                                "maternity_reimbursement"], _form(designated=False))
     assert final["status"] == "completed"
     assert final["promise_working_days"] is None and final["deadline"] is None
-    limits = {t["bpmn_id"]: t["limit_working_days"] for t in _every_task(driver)}
-    assert limits["hukou_registration_register"] == 3
-    assert limits["maternity_claim_review"] == 20
-    assert limits["medical_insurance_enrol"] is None and limits["social_security_card_issue"] is None
+    staff = driver.supervisor.get(f"/api/v1/cases/{driver.case_id}").get_json()
+    assert staff["deadline"] is not None and staff["deadline_kind"] == "target"
+    assert staff["deadline_label"] == "内部督办时限"
+    limits = {t["bpmn_id"]: (t["limit_working_days"], t["deadline_kind"]) for t in _every_task(driver)}
+    assert limits["hukou_registration_register"] == (3, "promise")
+    assert limits["maternity_claim_review"] == (20, "promise")
+    assert limits["medical_insurance_enrol"] == (1, "target")
+    assert limits["social_security_card_issue"] == (15, "target")
+    with app.app_context():
+        texts = db.session.scalars(select(OutboxMessage.text).where(OutboxMessage.case_id == driver.case_id)).all()
+    assert texts and not any("承诺" in text for text in texts)
     region = driver.family.get(f"/api/v1/regions/{SC}").get_json()
     assert region["promise_working_days"] is None
