@@ -153,7 +153,8 @@ def test_hebei_parents(region, valid_form):
     form["applicant"]["relation"] = "father"
     form["applicant"]["sex"] = "male"
     form["applicant"]["id_number"] = form["father"]["id_number"]
-    problems = region("he-province").validate(form, ["hukou_registration"], TODAY, add_working_days)
+    hebei = region("he-province")  # 004 一: the five items are one bundle
+    problems = hebei.validate(form, all_items(hebei), TODAY, add_working_days)
     assert codes(problems) == {"parents_hukou_outside_province", "parents_ethnicity_differ",
                                "not_family_household", "material_missing"}
     assert {p["field"] for p in problems if p["code"] == "material_missing"} == {
@@ -166,9 +167,9 @@ def test_hebei_thirty_working_days_over_national_day(region, valid_form):
     form = valid_form("he-province")  # born 2025-09-26, just before 国庆
     deadline = add_working_days(date(2025, 9, 26), 30)
     assert deadline > date(2025, 9, 26) + timedelta(days=40)
-    assert hebei.validate(form, ["birth_certificate"], date(2025, 10, 31), add_working_days) == []
-    assert hebei.validate(form, ["birth_certificate"], deadline, add_working_days) == []
-    late = hebei.validate(form, ["birth_certificate"], deadline + timedelta(days=1), add_working_days)
+    assert hebei.validate(form, all_items(hebei), date(2025, 10, 31), add_working_days) == []
+    assert hebei.validate(form, all_items(hebei), deadline, add_working_days) == []
+    late = hebei.validate(form, all_items(hebei), deadline + timedelta(days=1), add_working_days)
     assert codes(late) == {"applied_too_late"}
 
 

@@ -1,15 +1,19 @@
 """钦州钦北 (gx-qinzhou-qinbei) true to its seed, shared/seeds/002_bcb030d8b6d9ea02.txt, over HTTP with the
 real engine and the in-process department worker (issue 14)."""
+import shutil
 from datetime import datetime
+from pathlib import Path
 
 from sqlalchemy import select
 
+from api.cli import initialise
 from api.extensions import db
 from engine.definitions import latest_for_region
 from engine.store.models import OutboxMessage
 from tests.api.helpers import sample_form
 from tests.api.region_driver import ACCEPT, RegionDriver
 
+ROOT = Path(__file__).resolve().parents[2]
 QB = "gx-qinzhou-qinbei"
 ALL = ["birth_certificate", "vaccination_certificate", "hukou_registration", "social_security_card",
        "maternity_reimbursement", "medical_insurance", "parenting_guidance"]
@@ -36,6 +40,25 @@ def test_parents_id_cards_are_asked_until_data_sharing_verifies_them(app):
     assert cards["shared"] is False
     form["attachments"].append("parents_id_cards")
     driver.submit(["birth_certificate"], form)
+
+
+def test_once_the_region_verifies_the_id_cards_by_data_sharing_they_are_not_asked(make_app, tmp_path):
+    """002 附件2 四、注②: 上述材料实现数据共享核验后，不再要求申请人提交。 — the operator switches it on in the diagram."""
+    root = tmp_path / "bpmn"
+    shutil.copytree(ROOT / "bpmn" / QB, root / QB)
+    path = root / QB / "process.bpmn"
+    text = path.read_text("utf-8")
+    assert text.count('name="dataSharingVerifies" value=""') == 1
+    path.write_text(text.replace('name="dataSharingVerifies" value=""',
+                                 'name="dataSharingVerifies" value="parents_id_cards"'), "utf-8")
+    app = make_app(BPMN_ROOT=root)
+    initialise(app)
+    form = sample_form(QB)
+    form["attachments"].remove("parents_id_cards")
+    driver = RegionDriver(app, QB)
+    driver.submit(["birth_certificate"], form)
+    told = driver.family.get(f"/api/v1/regions/{QB}/requirements?items=birth_certificate").get_json()
+    assert [m["shared"] for m in told["materials"] if m["code"] == "parents_id_cards"] == [True]
 
 
 def test_bank_fields_required_when_the_maternity_payout_goes_to_a_bank_card(app):
@@ -82,5 +105,6 @@ def test_stubs_go_to_the_police_station_on_the_30th_of_each_quarters_last_month(
     with app.app_context():
         definition = latest_for_region(db.session, QB)
         assert definition.properties["stubHandover"] == "quarterly:30"
+        assert definition.properties["stubHandoverTo"] == "institution"  # 所在地派出所: the issuer's station
         assert definition.properties["promiseWorkingDays"] == "33"
         assert definition.properties.get("dataSharingVerifies", "") == ""
