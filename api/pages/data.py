@@ -15,7 +15,7 @@ from forms import codes
 
 LANE_NAMES = {"health": "卫生健康（助产机构）", "cdc": "疾控（预防接种）", "police": "公安（户籍）",
               "medical_insurance": "医疗保障", "hrss": "人力资源和社会保障", "service_center": "政务服务中心",
-              "township_service_center": "乡镇便民服务中心",
+              "township_service_center": "乡镇便民服务中心", "community_health": "社区卫生服务中心",
               "tax": "税务", "post": "邮政寄递", "applicant": "申请人"}
 HISTORY_DAYS = 14
 

@@ -1,7 +1,8 @@
 """The deadline rule, used everywhere.
 
 Counting starts the working day after the start; the deadline is the end (23:59:59) of
-the N-th working day; working days spent paused in 补正 are added back.
+the N-th working day; working days the case's clock stood still (补正, or a family task such as
+河北's trip to collect the 户口页) are added back.
 
 Two kinds of limit (bpmn/README.md "Promises and internal targets"): a promise (承诺时限, a limit the
 seed states: ``limitWorkingDays`` on a task, ``promiseWorkingDays`` on the process) and an internal
@@ -38,3 +39,37 @@ def limit_of(props: dict, promise_name: str) -> tuple[int | None, str | None]:
     if target:
         return target, DeadlineKind.TARGET.value
     return None, None
+
+
+def case_limit(case) -> int | None:
+    """The working days behind the case's deadline: its promise, else its internal target."""
+    return case.promise_working_days if is_promise(case.deadline_kind) else case.target_working_days
+
+
+def pause_promise(case, now: datetime) -> bool:
+    """Stop the case's promise clock while the family owes something; False if it was stopped already.
+
+    The caller holds the case row (a step's lock) and records the timeline entry.
+    """
+    if case.paused_at is not None:
+        return False
+    case.paused_at = now
+    return True
+
+
+def resume_promise(calendar: WorkingCalendar, case, now: datetime) -> int | None:
+    """Restart a stopped clock: the working days it stood still are added to the case's deadline
+    (its promise, else its internal target).
+
+    Returns those days, or None if the clock was running. The caller holds the case row.
+    """
+    if case.paused_at is None:
+        return None
+    paused = calendar.working_days_between(case.paused_at.date(), now.date())
+    case.paused_working_days = (case.paused_working_days or 0) + paused
+    case.paused_at = None
+    limit = case_limit(case)
+    if limit:
+        case.deadline, case.deadline_fallback = deadline_after(
+            calendar, case.submitted_at, limit, case.paused_working_days)
+    return paused

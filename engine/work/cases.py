@@ -10,6 +10,7 @@ from engine.work import runtime
 from engine.definitions import latest_for_region
 from engine.errors import InvalidTransition, NotFound, ProcessFailure
 from engine.store.models import Case, CaseItem, Definition, Evaluation, Task
+from engine.deadlines import sla
 from engine.deadlines.sla import CASE_PROMISE, TARGET, deadline_after, is_promise, limit_of, working_days
 from engine.store.transaction import begin_step
 from engine.states import CaseStatus, ItemStatus
@@ -65,7 +66,7 @@ def on_user_task_completed(ctx, case: Case, form_key: str | None, data: dict) ->
             else:  # no stated promise: the family is told no date (an internal target is for staff)
                 notices.queue_sms(ctx, case, "accepted_no_promise", "1")
         elif decision == "correct":
-            case.paused_at = now
+            sla.pause_promise(case, now)
             materials = listed(data.get("materials"))
             notices.issue_notice(ctx, case, "correction", {**_notice_body(case), "materials": materials})
             notices.queue_sms(ctx, case, "correction", now.isoformat(), materials="、".join(materials))
@@ -74,20 +75,10 @@ def on_user_task_completed(ctx, case: Case, form_key: str | None, data: dict) ->
             reasons = listed(data.get("reasons")) or [str(data.get("refusal_reason") or "不符合受理条件")]
             notices.issue_notice(ctx, case, "refusal", {**_notice_body(case), "reasons": reasons})
             notices.queue_sms(ctx, case, "refused", "1", reasons="；".join(reasons))
-    elif form_key == "supplement" and case.paused_at is not None:
-        paused = ctx.calendar.working_days_between(case.paused_at.date(), now.date())
-        case.paused_working_days += paused
-        case.paused_at = None
-        limit = case_limit(case)
-        if limit:
-            case.deadline, case.deadline_fallback = deadline_after(
-                ctx.calendar, case.submitted_at, limit, case.paused_working_days)
-        timeline.record(ctx, case.id, "clock_resumed", detail={"paused_working_days": paused})
-
-
-def case_limit(case: Case) -> int | None:
-    """The working days behind the case's deadline: its promise, else its internal target."""
-    return case.promise_working_days if is_promise(case.deadline_kind) else case.target_working_days
+    elif form_key == "supplement":
+        paused = sla.resume_promise(ctx.calendar, case, now)
+        if paused is not None:
+            timeline.record(ctx, case.id, "clock_resumed", detail={"paused_working_days": paused})
 
 
 def listed(value) -> list[str]:

@@ -1,7 +1,8 @@
 """The family's own BPMN tasks (candidate group ``applicant``), e.g. 四川 postage by QR, 河北 户口页 upload.
 
 补正 (form key ``supplement``) is not one of them: it re-runs the form checks through
-``engine.work.supplements``.
+``engine.work.supplements``. While a family task is open the promise clock stands still, as in 补正
+(``engine.work.runtime`` pauses and resumes it when the step mirrors the task).
 """
 from sqlalchemy import select
 

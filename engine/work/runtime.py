@@ -18,6 +18,7 @@ from engine.bpmn.serializer import StateSerializer
 from engine.definitions import spec_cache
 from engine.errors import Problem, ProcessFailure, StepRefused
 from engine.store.models import Case, CaseItem, Definition, Incident, Task, TaskCandidate
+from engine.deadlines import sla
 from engine.deadlines.sla import TASK_PROMISE, deadline_after, is_promise, limit_of
 from engine.states import CaseStatus, ItemStatus, OPEN_TASK_STATES, TaskKind, TaskState
 from engine.store.transaction import commit_step, no_lost_update
@@ -25,6 +26,7 @@ from engine.store.workflow_cache import workflow_cache
 
 state_serializer = StateSerializer()
 script_engine = RestrictedScriptEngine()
+FAMILY_GROUP, SUPPLEMENT = "applicant", "supplement"  # the family's candidate group; 补正's form key
 ESCALATION_DEFAULTS = {"warningWorkingDays": "1", "escalationLevel1WorkingDays": "1",
                        "escalationLevel2WorkingDays": "2", "retries": "3", "retryBackoffSeconds": "10"}
 
@@ -196,19 +198,35 @@ def sync(ctx, case: Case, definition: Definition, workflow, open_rows: dict | No
             changes.opened.append(row)
             _start_item(changes.items.get(row.item), row, now)
     _apply_milestones(ctx, case, reached, changes)
+    waiting_acts = [activities.get(t.task_spec.bpmn_id, {}) for t in waiting.values()]
+    if CaseStatus(case.status).is_open:
+        _follow_family_clock(ctx, case, waiting_acts)
     if workflow.is_completed() and CaseStatus(case.status).is_open:
         _finish_case(ctx, case, reached)
         changes.case_finished = True
     else:
-        _derive_status(case, {activities.get(t.task_spec.bpmn_id, {}).get("form_key") for t in waiting.values()})
+        _derive_status(case, {act.get("form_key") for act in waiting_acts})
     return changes
+
+
+def _follow_family_clock(ctx, case: Case, waiting_acts: list[dict]) -> None:
+    """The promise stands still while the family owes a task of its own (like 补正, which the review
+    outcome pauses itself), e.g. 河北's trip to collect and upload the new 户口页."""
+    keys = {act.get("form_key") for act in waiting_acts}
+    owed = [act for act in waiting_acts
+            if FAMILY_GROUP in act.get("candidate_groups", []) and act.get("form_key") != SUPPLEMENT]
+    if owed and sla.pause_promise(case, ctx.now()):
+        timeline.record(ctx, case.id, "clock_paused", detail={"family_task": owed[0].get("name")})
+    elif not owed and SUPPLEMENT not in keys and case.paused_at is not None:
+        paused = sla.resume_promise(ctx.calendar, case, ctx.now())
+        timeline.record(ctx, case.id, "clock_resumed", detail={"paused_working_days": paused})
 
 
 def _derive_status(case: Case, waiting_form_keys: set) -> None:
     """An open case is in 补正 while the family owes a supplement, else in review until accepted."""
     if not CaseStatus(case.status).is_open:
         return
-    if "supplement" in waiting_form_keys:
+    if SUPPLEMENT in waiting_form_keys:
         case.status = CaseStatus.CORRECTION.value
     else:
         case.status = (CaseStatus.IN_PROGRESS if case.accepted_at else CaseStatus.REVIEW).value

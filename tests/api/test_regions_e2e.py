@@ -30,7 +30,10 @@ def test_refused_at_review_ends_the_case_with_no_item_done(app, region):
     final = driver.run({"acceptance_review": {"decision": "refuse", "refusal_reason": "非婚生子女不予受理"}})
     assert final["status"] == "refused"
     assert final["outcome_reason"] == "非婚生子女不予受理"
-    assert set(_statuses(driver).values()) <= {"pending", "not_applicable"}
+    statuses = _statuses(driver)
+    if region == "he-province":  # 004 五(一)1: the vaccination certificate was handed out at birth (recorded)
+        assert statuses.pop("vaccination_certificate") == "done"
+    assert set(statuses.values()) <= {"pending", "not_applicable"}
     assert [n["kind"] for n in final["notices"]] == ["refusal"]
     assert driver.worked == ["acceptance_review"]
 
@@ -150,8 +153,7 @@ def _sc_form(designated=True, card=True):
 def _sc_run(app, items, form=None, answers=None):
     driver = RegionDriver(app, SC)
     driver.submit(items, form or _sc_form())
-    final = driver.run({**ACCEPT, "postage_payment": {"postage_paid": True},
-                        "maternity_claim": {"reimbursed_amount": 3200}, **(answers or {})})
+    final = driver.run({**ACCEPT, "maternity_claim": {"reimbursed_amount": 3200}, **(answers or {})})
     return driver, final
 
 
@@ -160,8 +162,8 @@ def test_sichuan_all_seven_items_designated_hospital(app):
     driver, final = _sc_run(app, items)
     assert final["status"] == "completed"
     assert set(_labels(driver).values()) == {DONE}
-    # settled at discharge: no claim review; the card needed the family's postage payment
-    assert driver.worked == ["acceptance_review", "postage_payment"]
+    # settled at discharge: no claim review; postage was paid once, at application (003 四(一))
+    assert driver.worked == ["acceptance_review"]
 
 
 def test_sichuan_card_without_maternity_only_chosen_items_run(app):
@@ -182,13 +184,16 @@ def test_sichuan_card_waits_for_hukou_and_insurance(app):
     driver = RegionDriver(app, SC)
     driver.submit(["hukou_registration", "medical_insurance", "social_security_card"], _sc_form())
 
+    seen = []
+
     def observe(d, tasks):
         statuses = _statuses(d)
-        if any(t["bpmn_id"] == "postage_payment" for t in tasks):
+        if statuses["social_security_card"] != "pending":
+            seen.append(True)
             assert statuses["hukou_registration"] == statuses["medical_insurance"] == "done"
 
-    final = driver.run({**ACCEPT, "postage_payment": {"postage_paid": True}}, observe)
-    assert "postage_payment" in driver.worked and final["status"] == "completed"
+    final = driver.run(ACCEPT, observe)
+    assert seen and driver.worked == ["acceptance_review"] and final["status"] == "completed"
 
 
 def test_sichuan_maternity_alone_outside_a_designated_hospital_is_a_20_day_claim(app):
@@ -229,7 +234,7 @@ def test_sichuan_hukou_refusal_ends_that_item_while_the_others_finish(app, with_
     items += ["social_security_card"] if with_card else []
     driver = RegionDriver(app, SC)
     driver.submit(items, form)
-    final = driver.run({**ACCEPT, "postage_payment": {"postage_paid": True}})
+    final = driver.run(ACCEPT)
     assert final["status"] == "completed"
     items_out = {i["code"]: i for i in final["items"]}
     assert items_out["hukou_registration"]["status"] == "refused"
@@ -253,7 +258,8 @@ def test_hebei_prereview_returned_once_then_family_uploads_hukou_page(app):
     def observe(d, tasks):
         statuses = _statuses(d)
         if any(t["bpmn_id"] == "hukou_page_upload" for t in tasks):
-            assert statuses["social_security_card"] == statuses["medical_insurance"] == "pending"
+            # 004 四 并联审批: hrss and insurance worked while police pre-reviewed
+            assert statuses["social_security_card"] == statuses["medical_insurance"] == "done"
             [own] = d.family_tasks()
             assert own["form_key"] == "hukou_page_upload"
             assert [f["id"] for f in own["form"]["fields"]] == ["hukou_page_uploaded"]
@@ -262,7 +268,7 @@ def test_hebei_prereview_returned_once_then_family_uploads_hukou_page(app):
                         "hukou_prereview": [{"prereview_passed": False, "prereview_remark": "户口簿页不清晰"},
                                             {"prereview_passed": True}],
                         "hukou_page_upload": {"hukou_page_uploaded": True}}, observe)
-    assert driver.worked == ["acceptance_review", "materials_upload", "hukou_prereview", "materials_upload",
+    assert driver.worked == ["acceptance_review", "materials_upload", "hukou_prereview", "materials_reupload",
                              "hukou_prereview", "hukou_page_upload"]
     assert final["status"] == "completed" and set(_labels(driver).values()) == {DONE}
 
@@ -270,25 +276,28 @@ def test_hebei_prereview_returned_once_then_family_uploads_hukou_page(app):
 # ---------------------------------------------------------------- the family's own tasks: who may do them
 
 def test_family_tasks_are_the_applicants_alone(app):
-    driver = RegionDriver(app, SC)
-    driver.submit(["social_security_card"], _sc_form())
-    driver.worker.drain()
-    [review] = driver.open_tasks()
-    driver.work(review, {"decision": "accept"})
-    driver.worker.drain()
-    [postage] = [t for t in driver.open_tasks() if t["bpmn_id"] == "postage_payment"]
-    assert [t["id"] for t in driver.family_tasks()] == [postage["id"]]
-    url = f"/api/v1/cases/{driver.case_id}/family-tasks/{postage['id']}/complete"
+    """河北's trip to collect and upload the new 户口页 (004 五(一)2) is the applicant's task alone."""
+    driver = RegionDriver(app, "he-province")
+    driver.submit(_all_items_of(app, "he-province"), sample_form("he-province"))
+    answers = {**ACCEPT, "materials_upload": {"materials_uploaded": True},
+               "hukou_prereview": {"prereview_passed": True}}
+    for _ in range(5):  # until the police pre-review has passed and the family's trip is open
+        driver.worker.drain()
+        for task in [t for t in driver.open_tasks() if t["form_key"] in answers]:
+            driver.work(task, answers[task["form_key"]])
+    [trip] = [t for t in driver.open_tasks() if t["bpmn_id"] == "hukou_page_upload"]
+    assert [t["id"] for t in driver.family_tasks()] == [trip["id"]]
+    url = f"/api/v1/cases/{driver.case_id}/family-tasks/{trip['id']}/complete"
     # a clerk cannot take the family's task, and another family cannot even see the case
-    assert driver.clerk("hrss").post(f"/api/v1/tasks/{postage['id']}/claim").status_code == 403
-    other = RegionDriver(app, "he-province").family
-    assert other.post(url, json={"data": {"postage_paid": True}}).status_code == 404
+    assert driver.clerk("police").post(f"/api/v1/tasks/{trip['id']}/claim").status_code == 403
+    other = RegionDriver(app, SC).family
+    assert other.post(url, json={"data": {"hukou_page_uploaded": True}}).status_code == 404
     # the task's form is checked: the required field is missing
     missing = driver.family.post(url, json={"data": {}})
     assert missing.status_code == 422
     assert [e["code"] for e in missing.get_json()["errors"]] == ["required"]
-    assert driver.family.post(url, json={"data": {"postage_paid": True}}).status_code == 200
-    again = driver.family.post(url, json={"data": {"postage_paid": True}})
+    assert driver.family.post(url, json={"data": {"hukou_page_uploaded": True}}).status_code == 200
+    again = driver.family.post(url, json={"data": {"hukou_page_uploaded": True}})
     assert again.status_code == 409
     final = driver.run({})
     assert final["status"] == "completed"
@@ -296,7 +305,7 @@ def test_family_tasks_are_the_applicants_alone(app):
 
 def test_a_family_cannot_complete_a_clerks_task(app):
     driver = RegionDriver(app, "he-province")
-    driver.submit(["birth_certificate"], sample_form("he-province"))
+    driver.submit(_all_items_of(app, "he-province"), sample_form("he-province"))
     driver.worker.drain()
     [review] = driver.open_tasks()
     response = driver.family.post(f"/api/v1/cases/{driver.case_id}/family-tasks/{review['id']}/complete",

@@ -54,7 +54,8 @@ def test_supervision_lists_escalates_acknowledges_and_counts_within_the_region(a
     app.extensions["newborn"].calendar = WorkingCalendar()   # no fallback years noted by earlier tests
     client = app.test_client()
     family, case = _submit(client)
-    _, other_case = _submit(client, OTHER, ["birth_certificate", "hukou_registration"])
+    _, other_case = _submit(client, OTHER, ["birth_certificate", "vaccination_certificate", "hukou_registration",
+                                            "medical_insurance", "social_security_card"])  # 河北: one bundle
     _review(client, case["id"], {"decision": "accept"})
     _departments_work_except_the_card(app, case["id"])
     supervisor = User(client, f"{REGION}.supervisor")

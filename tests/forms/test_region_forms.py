@@ -66,8 +66,9 @@ def test_qinbei_breaks_many_rules_at_once(region, valid_form):
         "born_outside_marriage", "card_applied_elsewhere", "applied_too_late",
         "birth_weight_range", "bank_card_checksum", "material_missing"}
     missing = {p["field"] for p in problems if p["code"] == "material_missing"}
-    assert missing == {"attachments.marriage_certificate", "attachments.delivery_record",
-                       "attachments.ethnicity_confirmation"}
+    # the parents' ID cards are asked: 002 四、注② waives materials only once data sharing verifies them
+    assert missing == {"attachments.parents_id_cards", "attachments.marriage_certificate",
+                       "attachments.delivery_record", "attachments.ethnicity_confirmation"}
     for problem in problems:
         assert set(problem) == {"field", "code", "message"}
 
@@ -155,7 +156,8 @@ def test_hebei_parents(region, valid_form):
     form["applicant"]["relation"] = "father"
     form["applicant"]["sex"] = "male"
     form["applicant"]["id_number"] = form["father"]["id_number"]
-    problems = region("he-province").validate(form, ["hukou_registration"], TODAY, add_working_days)
+    hebei = region("he-province")  # 004 一: the five items are one bundle
+    problems = hebei.validate(form, all_items(hebei), TODAY, add_working_days)
     assert codes(problems) == {"parents_hukou_outside_province", "parents_ethnicity_differ",
                                "not_family_household", "material_missing"}
     assert {p["field"] for p in problems if p["code"] == "material_missing"} == {
@@ -168,9 +170,9 @@ def test_hebei_thirty_working_days_over_national_day(region, valid_form):
     form = valid_form("he-province")  # born 2025-09-26, just before 国庆
     deadline = add_working_days(date(2025, 9, 26), 30)
     assert deadline > date(2025, 9, 26) + timedelta(days=40)
-    assert hebei.validate(form, ["birth_certificate"], date(2025, 10, 31), add_working_days) == []
-    assert hebei.validate(form, ["birth_certificate"], deadline, add_working_days) == []
-    late = hebei.validate(form, ["birth_certificate"], deadline + timedelta(days=1), add_working_days)
+    assert hebei.validate(form, all_items(hebei), date(2025, 10, 31), add_working_days) == []
+    assert hebei.validate(form, all_items(hebei), deadline, add_working_days) == []
+    late = hebei.validate(form, all_items(hebei), deadline + timedelta(days=1), add_working_days)
     assert codes(late) == {"applied_too_late"}
 
 
@@ -195,7 +197,9 @@ def test_requirements_and_summary(region):
     told = qinbei.requirements(["birth_certificate"])
     assert "card_applied_elsewhere" not in {c["code"] for c in told["conditions"]}
     assert "applied_too_late" in {c["code"] for c in told["conditions"]}
-    assert any(m["shared"] for m in told["materials"])
+    # 002 四、注②: 上述材料实现数据共享核验后，不再要求申请人提交 — until then every material is asked
+    assert not any(m["shared"] for m in told["materials"])
+    assert "parents_id_cards" in {m["code"] for m in told["materials"]}
     summary = qinbei.summary()
     assert summary["code"] == "gx-qinzhou-qinbei" and len(summary["items"]) == 7
 
