@@ -77,12 +77,14 @@ class Meter:
 
     def start(self) -> None:
         self._server, self._pg = tree(self.server_pid), postgres_backends(self.database)
+        self._roles = server_roles(self.server_pid)
 
     def stop(self) -> dict:
         server = tree(self.server_pid) - self._server
         pg_now = postgres_backends(self.database)
         pg = sum(v - self._pg.get(pid, 0.0) for pid, v in pg_now.items())
-        return {"server_cpu_s": server, "postgres_cpu_s": pg}
+        roles = {role: v - self._roles.get(role, 0.0) for role, v in server_roles(self.server_pid).items()}
+        return {"server_cpu_s": server, "postgres_cpu_s": pg, "roles_cpu_s": roles}
 
 
 def server_roles(server_pid: int) -> dict[str, float]:
@@ -92,7 +94,10 @@ def server_roles(server_pid: int) -> dict[str, float]:
     for pid, (ppid, seconds) in table.items():
         if ppid != server_pid:
             continue
-        cmd = Path(f"/proc/{pid}/cmdline").read_bytes().split(b"\0")
+        try:
+            cmd = Path(f"/proc/{pid}/cmdline").read_bytes().split(b"\0")
+        except OSError:
+            continue
         role = "api" if b"gunicorn" in cmd else "workers" if b"workers" in cmd else "scheduler"
         out[role] += tree(pid)
     return dict(out)

@@ -270,6 +270,7 @@ def main(argv=None) -> dict:
     parser.add_argument("--cases", type=int, default=3000)
     parser.add_argument("--clients", type=int, default=4, help="client processes (4 threads each)")
     parser.add_argument("--api-processes", type=int, default=4)
+    parser.add_argument("--api-threads", type=int, default=4)
     parser.add_argument("--list-requests", type=int, default=1000, help="per role")
     parser.add_argument("--fire", type=int, default=3000, help="escalations to fire")
     parser.add_argument("--open", type=int, default=100_000, help="open tasks of the list phase")
@@ -279,7 +280,7 @@ def main(argv=None) -> dict:
     args = parser.parse_args(argv)
     from engine.store.db import make_engine
     url = fresh_pg(args.pg, "bench_http")
-    server = start_server(url, args.api_processes)
+    server = start_server(url, args.api_processes, api_threads=args.api_threads)
     engine = make_engine(url)
     try:
         results = {"machine": machine(), "cases": phase_cases(args.cases, args.clients)}
@@ -293,7 +294,7 @@ def main(argv=None) -> dict:
         server.wait(30)
     if args.no_list:
         return results
-    server = start_server(url, args.api_processes, background=False)  # the list alone: no worker backlog
+    server = start_server(url, args.api_processes, background=False, api_threads=args.api_threads)  # the list alone: no worker backlog
     try:
         results["list"] = phase_list(url, args.clients, args.list_requests, args.open, args.finished)
         print("list", results["list"], flush=True)

@@ -94,7 +94,8 @@ def _cpu(d: dict) -> list[str]:
                 ("API + worker processes + scheduler (the server's process tree)", "server_cpu_s"),
                 ("PostgreSQL backends of the bench database", "postgres_cpu_s"),
                 ("clients (4 processes)", "clients_cpu_s"), ("**all**", "cpu_s"))),
-            "", f"{n} completions in the window. Last round: ≈ {LAST_ROUND_CPU_MS:.0f} ms."]
+            "", f"{n} completions in the window. Last round: ≈ {LAST_ROUND_CPU_MS:.0f} ms. The server's tree by role: " +
+            ", ".join(f"{role} {v:.2f} s" for role, v in sorted(d.get("roles_cpu_s", {}).items())) + "."]
 
 
 def _list(lst: dict, sched: dict) -> list[str]:
