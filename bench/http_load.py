@@ -294,7 +294,8 @@ def main(argv=None) -> dict:
         server.wait(30)
     if args.no_list:
         return results
-    server = start_server(url, args.api_processes, background=False, api_threads=args.api_threads)  # the list alone: no worker backlog
+    # the list alone: no worker backlog
+    server = start_server(url, args.api_processes, background=False, api_threads=args.api_threads)
     try:
         results["list"] = phase_list(url, args.clients, args.list_requests, args.open, args.finished)
         print("list", results["list"], flush=True)

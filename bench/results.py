@@ -68,7 +68,11 @@ def _engine(e: dict) -> list[str]:
         ratio = f"{b / e[key]:.2f}×" if key.startswith("c_") else ""
         by_cpu = f"{cpu_ms[key] / cpu_ms['b_bare_json']:.2f}×" if key.startswith("c_") else ""
         out.append(f"| {label} | {e[key]:.1f} | {1000 / e[key]:.1f} | {ratio} | {cpu_ms[key]:.1f} | {by_cpu} |")
-    return out + ["", "CPU ms: the bench process, plus on PostgreSQL the CPU of its backend (the floor has none)."]
+    out += ["", "CPU ms: the bench process, plus on PostgreSQL the CPU of its backend (the floor has none)."]
+    for name, per_kind in e.get("step_cpu_ms", {}).items():
+        out.append(f"- {name}: a clerk's claim + complete {per_kind['user']:.2f} CPU ms (this process), a worker's "
+                   f"fetchAndLock + complete {per_kind['service']:.2f} CPU ms.")
+    return out
 
 
 def _http(h: dict) -> list[str]:
