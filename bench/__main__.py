@@ -11,6 +11,7 @@ GET /api/v1/tasks at 100k open / 1M finished tasks; escalation firing; the 1,000
 import argparse
 import json
 import os
+import subprocess
 import time
 from datetime import datetime, timezone
 from pathlib import Path
@@ -47,6 +48,8 @@ def main(argv=None) -> int:
     if profile.exists():
         summary = profile.with_name(profile.name.replace(".collapsed.txt", ".summary.txt"))
         summary.write_text(cpu.summarise(profile))
+        subprocess.run(["gzip", "-9", "-f", str(profile)], check=True)  # 2-3 MB of text: kept compressed
+        profile = profile.with_name(profile.name + ".gz")
         run["profile"] = {"collapsed": str(profile.relative_to(HERE.parent)),
                           "summary": str(summary.relative_to(HERE.parent))}
     (HERE / "profiles" / "last-run.json").write_text(json.dumps(run, indent=1, default=str))

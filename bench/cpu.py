@@ -158,4 +158,6 @@ def _library(frame: str) -> str:
     for ours in ("engine/", "api/", "forms/", "workers/"):
         if f"/{ours}" in path or path.startswith(ours):
             return ours.rstrip("/") + " (ours)"
-    return "python stdlib" if "/lib/python" in path else path or "?"
+    if "/lib/python" in path:
+        return "python stdlib"
+    return path.split("/", 1)[0] if "/" in path else path or "?"  # py-spy's short path: package/module.py

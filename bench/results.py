@@ -52,7 +52,7 @@ def render(run: dict) -> str:
 def _machine(m: dict) -> str:
     return (f"Machine: {m['nproc']} × {m['cpu']}, {m['memory_gb']} GB RAM, Python {m['python']}, PostgreSQL "
             f"{m['postgresql']}; clients, API, workers, scheduler and PostgreSQL on the one machine (loopback), "
-            "which other sessions share: wall-clock figures move with their load, CPU per completion does not.")
+            "which other sessions share: wall-clock figures move with their load, CPU per completion much less.")
 
 
 def _engine(e: dict) -> list[str]:
@@ -128,5 +128,6 @@ def _profile(run: dict) -> list[str]:
         return ["## Profile", "", "py-spy was not available: no profile this run."]
     summary = (HERE.parent / p["summary"]).read_text().splitlines()
     return ["## Profile of the API processes (py-spy, a quarter of the reviews before the measured window)", "",
-            f"Collapsed stacks (open in speedscope): `{p['collapsed']}`; summary: `{p['summary']}`. Its head:", "",
+            f"Collapsed stacks (gunzip, then open in speedscope): `{p['collapsed']}`; summary: "
+            f"`{p['summary']}`. Its head:", "",
             "```", *summary[:45], "```"]
