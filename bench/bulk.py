@@ -8,6 +8,7 @@ import json
 from datetime import datetime
 
 import psycopg
+from psycopg.types.numeric import Int8
 
 from bench import qinbei
 
@@ -37,9 +38,10 @@ def generate(url: str, open_tasks: int, finished_tasks: int, now: datetime) -> d
             for n, (def_id, region, bpmn_id, act) in enumerate(acts):
                 copy.write_row((n, def_id, region, bpmn_id, act.get("name") or bpmn_id, act.get("lane"),
                                 json.dumps(act["candidate_groups"]), act.get("form_key"), act.get("item")))
-        params = {"now": now, "form": form, "items": json.dumps(qinbei.ALL_ITEMS), "acts": len(acts),
-                  "open": open_tasks, "cases_done": finished_tasks // FINISHED_TASKS_PER_CASE,
-                  "per": FINISHED_TASKS_PER_CASE, "props": PROPS}
+        # bigint parameters: psycopg sends a small Python int as smallint, and arithmetic on it overflows
+        params = {"now": now, "form": form, "items": json.dumps(qinbei.ALL_ITEMS), "acts": Int8(len(acts)),
+                  "open": Int8(open_tasks), "cases_done": Int8(finished_tasks // FINISHED_TASKS_PER_CASE),
+                  "per": Int8(FINISHED_TASKS_PER_CASE), "props": PROPS}
         conn.execute("SET session_replication_role = replica")  # the rows are consistent by construction: skip FK triggers
         indexes = _drop_secondary_indexes(conn)  # built once after the load: faster than row by row
         for statement in GENERATE:

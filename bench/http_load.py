@@ -7,7 +7,10 @@ Prints and returns: cases created/s; user-task completions/s end to end (claim +
 open and 1,000,000 finished tasks bulk-generated; escalation firings/s with 100,000 pending task timers.
 """
 import argparse
+import collections
 import os
+import re
+import signal
 import statistics
 import subprocess
 import sys
@@ -15,11 +18,12 @@ import threading
 import time
 from concurrent.futures import ProcessPoolExecutor
 from datetime import datetime, timedelta
+from pathlib import Path
 
 import requests
 from sqlalchemy import text
 
-from bench import bulk, qinbei
+from bench import bulk, cpu, qinbei
 from bench.engine_overhead import fresh_pg
 
 PORT = 8222
@@ -65,9 +69,11 @@ def _threads(n: int, fn) -> list:
     return results
 
 
-def _timed(threads: int, jobs_of, call) -> tuple[int, list[float], int]:
+def _timed(threads: int, jobs_of, call) -> tuple[int, list[float], int, float]:
     """``threads`` threads, each with its own HTTP session, timing ``call(session, job)`` (True when it
-    succeeded) for every job of ``jobs_of(thread index)``: (calls, latencies, errors)."""
+    succeeded) for every job of ``jobs_of(thread index)``: (calls, latencies, errors, CPU seconds of
+    this client process meanwhile)."""
+    cpu = time.process_time()
     def run(i):
         session, lat, errors = requests.Session(), [], 0
         for job in jobs_of(i):
@@ -77,7 +83,8 @@ def _timed(threads: int, jobs_of, call) -> tuple[int, list[float], int]:
             errors += not ok
         return lat, errors
     out = _threads(threads, run)
-    return sum(len(lat) for lat, _ in out), [x for lat, _ in out for x in lat], sum(e for _, e in out)
+    return (sum(len(lat) for lat, _ in out), [x for lat, _ in out for x in lat], sum(e for _, e in out),
+            time.process_time() - cpu)
 
 
 def create_cases(args) -> tuple[int, list[float], int]:
@@ -105,11 +112,15 @@ def list_tasks(args) -> tuple[int, list[float], int]:
                   lambda session, headers: session.get(f"{BASE}/api/v1/tasks", headers=headers).status_code == 200)
 
 
-def in_parallel(fn, jobs: list) -> tuple[float, int, list[float], int]:
-    started = time.perf_counter()
+def in_parallel(fn, jobs: list, client_cpu: list | None = None) -> tuple[float, int, list[float], int]:
+    """Run the client processes; ``client_cpu`` (if given) receives their CPU seconds."""
     with ProcessPoolExecutor(len(jobs)) as pool:
+        list(pool.map(time.sleep, [0.2] * len(jobs)))  # the processes started (and imported) first
+        started = time.perf_counter()
         results = list(pool.map(fn, jobs))
-    elapsed = time.perf_counter() - started
+        elapsed = time.perf_counter() - started
+    if client_cpu is not None:
+        client_cpu.append(sum(r[3] for r in results))
     return elapsed, sum(r[0] for r in results), [x for r in results for x in r[1]], sum(r[2] for r in results)
 
 
@@ -138,19 +149,57 @@ def review_tasks(admin: dict) -> tuple[list[str], str]:
         page += 1
 
 
-def phase_completions(engine, clients: int) -> dict:
+def phase_completions(engine, clients: int, server_pid: int = 0, profile: Path | None = None) -> dict:
+    """Clerks claim + complete the acceptance reviews while the worker processes fetchAndLock + complete
+    service tasks; with ``profile``, a quarter of the reviews first run under py-spy (not counted)."""
     ids, group = review_tasks(token("admin"))
     clerk = token(f"{qinbei.REGION}.{group}")
-    service_before = _completed_service(engine)
+    out = {}
+    if profile is not None:
+        warm, ids = ids[:len(ids) // 4], ids[len(ids) // 4:]
+        spy = cpu.start_profile(server_pid, profile, 600)
+        in_parallel(complete_tasks, [(clerk, warm[i::clients], 4) for i in range(clients)])
+        if spy is not None:
+            spy.send_signal(signal.SIGINT)
+            spy.wait(60)
+            out["profile"] = str(profile)
+    meter, client_cpu = cpu.Meter(server_pid, engine.url.database), []
+    service_before, log_at = _completed_service(engine), _log_size()
+    meter.start()
     jobs = [(clerk, ids[i::clients], 4) for i in range(clients)]
-    elapsed, done, lat, errors = in_parallel(complete_tasks, jobs)
+    elapsed, done, lat, errors = in_parallel(complete_tasks, jobs, client_cpu)
+    used = meter.stop()
     service_done = _completed_service(engine) - service_before
-    return {"completions": done, "errors": errors, "seconds": elapsed, "per_second": done / elapsed,
-            "p50_ms": pct(lat, 50), "p99_ms": pct(lat, 99), "service_tasks_done_meanwhile": service_done,
-            "service_per_second_meanwhile": service_done / elapsed,
-            # every task completed through HTTP in the window: clerks' claim + complete and the worker
-            # processes' fetchAndLock + complete on /engine-rest
-            "all_tasks_per_second": (done + service_done) / elapsed}
+    cpu_s = used["server_cpu_s"] + used["postgres_cpu_s"] + client_cpu[0]
+    out.update({"completions": done, "errors": errors, "seconds": elapsed, "per_second": done / elapsed,
+                "p50_ms": pct(lat, 50), "p99_ms": pct(lat, 99), "service_tasks_done_meanwhile": service_done,
+                "service_per_second_meanwhile": service_done / elapsed,
+                "server_errors": _log_errors(log_at),
+                # every task completed through HTTP in the window: clerks' claim + complete and the worker
+                # processes' fetchAndLock + complete on /engine-rest
+                "all_tasks_per_second": (done + service_done) / elapsed,
+                **used, "clients_cpu_s": client_cpu[0], "cpu_s": cpu_s,
+                "cpu_ms_per_completion": 1000 * cpu_s / max(done + service_done, 1)})
+    return out
+
+
+SERVER_LOG = Path("/tmp/bench-http-server.log")
+
+
+def _log_size() -> int:
+    return SERVER_LOG.stat().st_size if SERVER_LOG.exists() else 0
+
+
+def _log_errors(offset: int) -> dict:
+    """Responses of 400 and above in gunicorn's access log since ``offset``, by status and path shape."""
+    with SERVER_LOG.open("rb") as log:
+        log.seek(offset)
+        found = collections.Counter()
+        for line in log.read().decode(errors="replace").splitlines():
+            match = re.search(r'"(GET|POST|PUT|DELETE|PATCH) (\S+) [^"]*" (\d{3}) ', line)
+            if match and int(match.group(3)) >= 400:
+                found[f"{match.group(3)} {match.group(1)} {re.sub(r'[0-9a-f-]{36}', '{id}', match.group(2))}"] += 1
+    return dict(found)
 
 
 def _completed_service(engine) -> int:
@@ -158,10 +207,11 @@ def _completed_service(engine) -> int:
         return conn.scalar(text("SELECT count(*) FROM tasks WHERE kind='service' AND state='completed'"))
 
 
-def phase_list(url: str, clients: int, requests_total: int) -> dict:
+def phase_list(url: str, clients: int, requests_total: int, open_tasks: int = 100_000,
+               finished: int = 1_000_000) -> dict:
     """First page (sorted by due date, the default) as supervisors, then as clerks (their groups, region)."""
     started = time.perf_counter()
-    generated = bulk.generate(url, 100_000, 1_000_000, datetime.now())
+    generated = bulk.generate(url, open_tasks, finished, datetime.now())
     generation = time.perf_counter() - started
     regions = ["gx-qinzhou-qinbei", "cq-jiangjin", "sc-dazhou-tongchuan", "sc-province", "he-province"]
     out = {**generated, "generation_seconds": generation}
@@ -220,24 +270,34 @@ def main(argv=None) -> dict:
     parser.add_argument("--cases", type=int, default=3000)
     parser.add_argument("--clients", type=int, default=4, help="client processes (4 threads each)")
     parser.add_argument("--api-processes", type=int, default=4)
+    parser.add_argument("--api-threads", type=int, default=4)
     parser.add_argument("--list-requests", type=int, default=1000, help="per role")
     parser.add_argument("--fire", type=int, default=3000, help="escalations to fire")
+    parser.add_argument("--open", type=int, default=100_000, help="open tasks of the list phase")
+    parser.add_argument("--finished", type=int, default=1_000_000, help="finished tasks of the list phase")
+    parser.add_argument("--no-list", action="store_true", help="cases and completions only (a quick A/B)")
+    parser.add_argument("--profile", type=Path, default=None, help="py-spy collapsed stacks of the API here")
     args = parser.parse_args(argv)
     from engine.store.db import make_engine
     url = fresh_pg(args.pg, "bench_http")
-    server = start_server(url, args.api_processes)
+    server = start_server(url, args.api_processes, api_threads=args.api_threads)
     engine = make_engine(url)
     try:
         results = {"machine": machine(), "cases": phase_cases(args.cases, args.clients)}
         print("cases", results["cases"], flush=True)
-        results["completions"] = phase_completions(engine, args.clients)
+        results["load_before_completions"] = os.getloadavg()
+        results["completions"] = phase_completions(engine, args.clients, server.pid, args.profile)
+        results["load_after_completions"] = os.getloadavg()
         print("completions", results["completions"], flush=True)
     finally:
         os.killpg(server.pid, 15)
         server.wait(30)
-    server = start_server(url, args.api_processes, background=False)  # the list alone: no worker backlog
+    if args.no_list:
+        return results
+    # the list alone: no worker backlog
+    server = start_server(url, args.api_processes, background=False, api_threads=args.api_threads)
     try:
-        results["list"] = phase_list(url, args.clients, args.list_requests)
+        results["list"] = phase_list(url, args.clients, args.list_requests, args.open, args.finished)
         print("list", results["list"], flush=True)
     finally:
         os.killpg(server.pid, 15)

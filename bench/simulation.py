@@ -22,6 +22,12 @@ from engine.simulation.cli import parse_capacity
 
 
 def main(argv=None) -> int:
+    run(argv)
+    return 0
+
+
+def run(argv=None) -> dict:
+    """The replay once; prints and returns its figures."""
     parser = argparse.ArgumentParser(prog="python -m bench.simulation")
     parser.add_argument("--cases", type=int, default=1000)
     parser.add_argument("--days", type=int, default=30)
@@ -51,7 +57,8 @@ def main(argv=None) -> int:
     print(f"  database: {result.database_url}")
     if profiler:
         pstats.Stats(profiler).sort_stats("cumulative").print_stats(args.profile)
-    return 0
+    return {"cases": result.started, "days": config.days, "steps": result.steps, "seconds": elapsed,
+            "load_before": load_before[0], "load_after": load_after[0]}
 
 
 if __name__ == "__main__":

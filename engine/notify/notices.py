@@ -32,7 +32,12 @@ POST_TOPIC = "delivery.post"
 
 
 def issue_notice(ctx, case: Case, kind: str, content: dict) -> Notice:
-    count = ctx.session.scalar(select(func.count()).select_from(Notice).where(Notice.case_id == case.id))
+    """A numbered notice of the case, added to the session (the caller holds the case lock and commits).
+
+    The count reads committed notices only (no autoflush): a flush here would write the case row once
+    now and again with the step's state, a second UPDATE and row version in the same step."""
+    with ctx.session.no_autoflush:
+        count = ctx.session.scalar(select(func.count()).select_from(Notice).where(Notice.case_id == case.id))
     count += sum(1 for o in ctx.session.new if isinstance(o, Notice) and o.case_id == case.id)
     now = ctx.now()
     notice = Notice(case_id=case.id, kind=kind, issued_at=now,

@@ -12,7 +12,7 @@ from engine.errors import Forbidden, InvalidTransition, NotFound
 from engine.definitions import spec_cache
 from engine.store.models import Task
 from engine.states import OPEN_TASK_STATES, Role, TaskKind, TaskState
-from engine.work.tasks import check_form, finish
+from engine.work.tasks import ROW, check_form, finish
 
 FAMILY_GROUP = "applicant"
 SUPPLEMENT = "supplement"
@@ -47,4 +47,4 @@ def complete(ctx, actor: Actor, case_id: str, task_id: str, data: dict) -> Task:
     definition = spec_cache.version(ctx.session, task.definition_id)
     check_form(definition.activities.get(task.bpmn_id, {}), data)
     return finish(ctx, actor.username, task, case, definition, data,
-                  Task.state == TaskState.READY.value)
+                  ROW.state == TaskState.READY.value)

@@ -1,5 +1,6 @@
 """Clerks' work on user tasks: claim, unclaim, complete, delegate, assign."""
 from sqlalchemy import update
+from sqlalchemy.orm.attributes import set_committed_value
 
 from engine.work import cases, runtime
 
@@ -29,10 +30,24 @@ def _check_user_task(actor: Actor, task: Task) -> Task:
     return task
 
 
+ROW = Task.__table__.c  # Core columns: the guarded UPDATEs below skip the ORM's bulk-update machinery
+
+
+def guarded_update(ctx, task: Task, guard, values: dict) -> bool:
+    """``UPDATE tasks SET values WHERE id = task.id AND guard`` (of two racers one wins); True if it won.
+
+    A Core statement (the ORM's bulk UPDATE with its in-session synchronisation costs as much as the
+    database's work): the loaded row takes ``values`` as committed, so no second UPDATE follows."""
+    won = ctx.session.execute(update(Task.__table__).where(ROW.id == task.id, *guard).values(**values)).rowcount
+    if won:
+        for key, value in values.items():
+            set_committed_value(task, key, value)
+    return bool(won)
+
+
 def _transition(ctx, actor: Actor, task: Task, guard, values: dict, event: str, refused: str) -> Task:
     """Move the row only while ``guard`` holds (a conditional UPDATE: of two racers one wins)."""
-    won = ctx.session.execute(update(Task).where(Task.id == task.id, *guard).values(**values)).rowcount
-    if not won:
+    if not guarded_update(ctx, task, guard, values):
         ctx.session.rollback()
         raise Conflict(refused, field="task_id")
     timeline.record(ctx, task.case_id, event, actor.username, task.id)
@@ -43,7 +58,7 @@ def _transition(ctx, actor: Actor, task: Task, guard, values: dict, event: str, 
 
 def claim(ctx, actor: Actor, task_id: str) -> Task:
     task = _user_task(ctx, actor, task_id)
-    return _transition(ctx, actor, task, (Task.state == TaskState.READY.value, Task.assignee.is_(None)),
+    return _transition(ctx, actor, task, (ROW.state == TaskState.READY.value, ROW.assignee.is_(None)),
                        {"state": TaskState.CLAIMED.value, "assignee": actor.username, "claimed_at": ctx.now()},
                        "task_claimed", "任务已被他人认领或已完成")
 
@@ -51,7 +66,7 @@ def claim(ctx, actor: Actor, task_id: str) -> Task:
 def unclaim(ctx, actor: Actor, task_id: str) -> Task:
     task = _user_task(ctx, actor, task_id)
     holder = task.assignee if actor.is_admin else actor.username
-    return _transition(ctx, actor, task, (Task.state == TaskState.CLAIMED.value, Task.assignee == holder),
+    return _transition(ctx, actor, task, (ROW.state == TaskState.CLAIMED.value, ROW.assignee == holder),
                        {"state": TaskState.READY.value, "assignee": None, "claimed_at": None, "owner": None,
                         "delegation": None}, "task_unclaimed", "只能释放自己认领的任务")
 
@@ -70,14 +85,14 @@ def complete(ctx, actor: Actor, task_id: str, data: dict) -> Task:
     if task.delegation == "pending":
         return _resolve_delegation(ctx, actor, task, case, data)
     return finish(ctx, actor.username, task, case, definition, data,
-                  Task.state == TaskState.CLAIMED.value, Task.assignee == actor.username, open_rows=open_rows)
+                  ROW.state == TaskState.CLAIMED.value, ROW.assignee == actor.username, open_rows=open_rows)
 
 
 def finish(ctx, username: str, task: Task, case, definition: DeployedVersion, data: dict, *still_open,
            open_rows: dict | None = None) -> Task:
     """Close the row (only while ``still_open`` holds: one completion wins), run the BPMN task, commit."""
-    won = ctx.session.execute(update(Task).where(Task.id == task.id, *still_open).values(
-        state=TaskState.COMPLETED.value, completed_at=ctx.now(), completed_by=username)).rowcount
+    won = guarded_update(ctx, task, still_open, {"state": TaskState.COMPLETED.value, "completed_at": ctx.now(),
+                                                 "completed_by": username})
     if not won:
         ctx.session.rollback()
         raise Conflict("任务已被完成", field="task_id")
