@@ -13,7 +13,7 @@ log = logging.getLogger(__name__)
 STATUS = {
     engine_errors.NotFound: 404, engine_errors.Conflict: 409, engine_errors.Forbidden: 403,
     engine_errors.InvalidTransition: 409, engine_errors.Invalid: 422,
-    engine_errors.DeployRejected: 422, engine_errors.ProcessFailure: 422,
+    engine_errors.DeployRejected: 400, engine_errors.ProcessFailure: 422,  # a refused diagram: 400 with every problem (issue 15)
 }
 
 

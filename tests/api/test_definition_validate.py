@@ -48,7 +48,7 @@ def test_dry_run_answers_the_deploy_problems_and_stores_nothing(app, client, nam
     if deploy.status_code == 413:  # over the request limit: both refuse before reading the file
         assert dry.status_code == 413
         return
-    assert deploy.status_code == 422, deploy.get_json()
+    assert deploy.status_code == 400, deploy.get_json()
     assert dry.status_code == 200, dry.get_json()
     body = dry.get_json()
     assert body["valid"] is False

@@ -46,7 +46,7 @@ def _count(app, model):
 def _refused(app, client, data) -> list[dict]:
     before = (_count(app, Definition), _count(app, Deployment))
     response = _deploy(client, data)
-    assert response.status_code == 422, response.get_json()
+    assert response.status_code == 400, response.get_json()
     assert (_count(app, Definition), _count(app, Deployment)) == before, "a refused deploy stored something"
     errors = response.get_json()["errors"]
     assert all(set(e) >= {"field", "code", "message"} for e in errors)

@@ -81,6 +81,6 @@ def test_deploy_refuses_an_unknown_item_choice(rules_app):
     admin = User(rules_app.test_client(), "admin")
     response = admin.post("/api/v1/definitions", data={"file": (io.BytesIO(text.encode("utf-8")), "process.bpmn")},
                           content_type="multipart/form-data")
-    assert response.status_code == 422
+    assert response.status_code == 400
     assert [(e["field"].split(".")[-1], e["code"]) for e in response.get_json()["errors"]] == [
         ("itemChoice", "invalid_item_choice")]

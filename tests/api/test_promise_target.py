@@ -144,10 +144,10 @@ def test_deploy_checks_promises_on_the_critical_path_and_targets_for_positivity(
     """Targets are the operator's: they never make a path exceed the promise; they must be positive."""
     assert _deploy(app, _qinbei_with("targetWorkingDays", "90")).status_code == 201
     refused = _deploy(app, _qinbei_with("limitWorkingDays", "90"))
-    assert refused.status_code == 422
+    assert refused.status_code == 400
     assert [e["code"] for e in refused.get_json()["errors"]] == ["promise_shorter_than_path"]
     refused = _deploy(app, _qinbei_with("targetWorkingDays", "0"))
-    assert refused.status_code == 422
+    assert refused.status_code == 400
     assert [e["code"] for e in refused.get_json()["errors"]] == ["invalid_limit"]
     assert refused.get_json()["errors"][0]["field"].endswith(".targetWorkingDays")
 

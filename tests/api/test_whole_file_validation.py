@@ -33,7 +33,7 @@ def test_api_deploy_lists_the_dangling_flow_the_orphan_service_task_and_the_grou
     before = _stored(app)
     response = User(client, "admin").post("/api/v1/definitions", content_type="multipart/form-data",
                                           data={"file": (io.BytesIO(WHOLE), "whole.bpmn")})
-    assert response.status_code == 422, response.get_json()
+    assert response.status_code == 400, response.get_json()
     errors = response.get_json()["errors"]
     assert {(_element(e["field"]), e["code"]) for e in errors} == EXPECTED, errors
     assert all(e["message"] for e in errors)
@@ -86,7 +86,7 @@ def test_a_condition_reading_a_variable_nothing_declares_is_refused(app, client)
     ``marriage_licence_found``; without the check task's ``outputs`` nothing declares it."""
     assert MARRIAGE_OUTPUTS in SICHUAN
     response = _api_deploy(client, SICHUAN.replace(MARRIAGE_OUTPUTS, b""))
-    assert response.status_code == 422
+    assert response.status_code == 400
     [error] = response.get_json()["errors"]
     assert (error["field"], error["code"]) == ("process.bpmn#flow_marriage_gateway_to_merge_review",
                                                "undeclared_variable")
@@ -97,7 +97,7 @@ def test_a_malformed_outputs_declaration_is_refused_naming_the_entry(app, client
     broken = SICHUAN.replace(b"marriage_licence_found:boolean, stop_reason:string?",
                              b"marriage_licence_found:bool, stop_reason:string?")
     response = _api_deploy(client, broken)
-    assert response.status_code == 422
+    assert response.status_code == 400
     codes = {(e["field"], e["code"]) for e in response.get_json()["errors"]}
     assert ("process.bpmn#marriage_licence_check.outputs", "invalid_outputs") in codes
     # the malformed entry declares nothing, so the gateway's variable is undeclared as well
