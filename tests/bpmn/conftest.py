@@ -1,5 +1,7 @@
 import pytest
 
+from case_run import CaseRun
+
 FACTS = {
     "cq-jiangjin": {"newborn_named": True, "ethnicity_differs": False, "in_marriage": True},
     "sc-province": {"designated_hospital": True},
@@ -24,3 +26,14 @@ def base_data():
     def make(region, **overrides):
         return {"items": list(ITEMS[region]), **FACTS.get(region, {}), **overrides}
     return make
+
+
+@pytest.fixture
+def run_case(clean_db, clock):
+    """``run_case(region, data, **options)``: one case through the real engine on a fresh database."""
+    from engine.context import EngineContext
+    from engine.store.db import make_session_factory
+    session = make_session_factory(clean_db)()
+    ctx = EngineContext(session=session, clock=clock)
+    yield lambda region, data, **options: CaseRun(ctx, region, data, **options)
+    session.close()

@@ -5,7 +5,7 @@ from pathlib import Path
 import pytest
 from lxml import etree
 
-from bpmn_runner import REGIONS, bpmn_path
+from diagrams import REGIONS, bpmn_path
 from engine.definitions import parse_diagram
 
 BPMN = "{http://www.omg.org/spec/BPMN/20100524/MODEL}"
