@@ -67,6 +67,12 @@ class TaskState(str, Enum):
 OPEN_TASK_STATES = [s.value for s in TaskState if s.is_open]
 
 
+class Delegation(str, Enum):
+    """A delegated user task (Camunda's DelegationState): the delegate works it, then it returns resolved."""
+    PENDING = "pending"    # the delegate holds it
+    RESOLVED = "resolved"  # back with its owner, who completes it with the delegate's data
+
+
 class Role(str, Enum):
     ADMIN = "admin"
     CLERK = "clerk"

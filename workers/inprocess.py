@@ -1,7 +1,7 @@
 """Workers inside the embedded app: a thread that serves every topic through the engine directly."""
 import logging
 
-from engine import Conflict, EngineContext, external, Invalid, NotFound, WakeableLoop
+from engine import Conflict, EngineContext, external, Invalid, NotFound, TaskKind, WakeableLoop
 from workers.adapters.base import AdapterError, BpmnError
 
 log = logging.getLogger(__name__)
@@ -73,5 +73,5 @@ class InProcessWorker(WakeableLoop):
         external.complete(ctx, locked.task.id, self.worker_id, result)
 
     def after_commit(self, ctx, changes) -> None:
-        if any(t.kind == "service" for t in changes.opened):
+        if any(t.kind == TaskKind.SERVICE for t in changes.opened):
             self.wake()

@@ -20,7 +20,7 @@ from sqlalchemy.exc import IntegrityError
 from engine.notify import timeline
 from engine.store.models import Case, Definition, Escalation, Task
 from engine.deadlines.sla import END_OF_DAY
-from engine.states import CaseStatus, EscalationLevel, OPEN_TASK_STATES
+from engine.states import CaseStatus, EscalationLevel, OPEN_TASK_STATES, TaskKind
 
 DEFAULTS = {"warningWorkingDays": 1, "escalationLevel1WorkingDays": 1, "escalationLevel2WorkingDays": 2}
 LOOKAHEAD = timedelta(days=40)  # no warning is set further ahead of its due time than this
@@ -91,7 +91,7 @@ def department_of(task) -> str | None:
     ``task`` is a ``Task`` or a row with the same attributes."""
     if task.department:
         return task.department
-    if task.kind == "user" and task.candidate_groups:
+    if task.kind == TaskKind.USER and task.candidate_groups:
         return task.candidate_groups[0]
     for word, code in DEPARTMENTS:
         if task.lane and word in task.lane:

@@ -29,7 +29,7 @@ from engine.store.db import make_engine, make_session_factory, upgrade
 from engine.definitions import deploy, latest_for_region
 from engine.errors import EngineError
 from engine.store.models import Escalation, Task
-from engine.states import OPEN_TASK_STATES, Role, TaskKind, TaskState
+from engine.states import Decision, FormKey, OPEN_TASK_STATES, Role, TaskKind, TaskState
 from engine.store.workflow_cache import workflow_cache
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -205,7 +205,7 @@ class Simulation:
         rows = ctx.session.execute(
             select(Task.id, Task.kind, Task.topic, Task.definition_id, Task.bpmn_id).where(
                 Task.state == TaskState.READY.value,
-                (Task.form_key.is_(None)) | (Task.form_key != "supplement"),  # the family's, not a department's
+                (Task.form_key.is_(None)) | (Task.form_key != FormKey.SUPPLEMENT.value),  # the family's, not a department's
                 (Task.retry_at.is_(None)) | (Task.retry_at <= self.clock.now()))
             .order_by(Task.created_at, Task.id)).all()
         chosen, room = [], {}
@@ -230,7 +230,7 @@ class Simulation:
 
     def _review(self, ctx, task_id: str) -> None:
         tasks.claim(ctx, SIMULATOR, task_id)
-        tasks.complete(ctx, SIMULATOR, task_id, {"decision": "accept"})
+        tasks.complete(ctx, SIMULATOR, task_id, {"decision": Decision.ACCEPT.value})
 
     def _serve(self, ctx, task) -> None:
         if self.random.random() < self.config.failure_rate:
@@ -255,7 +255,7 @@ class Simulation:
                 select(Task.definition_id, Task.bpmn_id, Task.form_key, func.count(), func.sum(overdue))
                 .where(Task.state.in_(OPEN_TASK_STATES))
                 .group_by(Task.definition_id, Task.bpmn_id, Task.form_key)):
-            if form_key == "supplement":
+            if form_key == FormKey.SUPPLEMENT:
                 continue
             dept = self._department(session, definition_id, bpmn_id)
             open_count[dept] += number

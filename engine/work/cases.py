@@ -12,7 +12,7 @@ from engine.errors import InvalidTransition, NotFound, ProcessFailure
 from engine.store.models import Case, CaseItem, Definition, Evaluation, Task
 from engine.deadlines.sla import CASE_PROMISE, TARGET, deadline_after, is_promise, limit_of, working_days
 from engine.store.transaction import begin_step
-from engine.states import CaseStatus, ItemStatus
+from engine.states import CaseStatus, Decision, FormKey, ItemStatus
 
 ITEM_NAMES = notices.ITEM_NAMES
 
@@ -55,26 +55,26 @@ def start_case(ctx, region: str, items: list[str], form: dict, facts: dict, appl
 def on_user_task_completed(ctx, case: Case, form_key: str | None, data: dict) -> None:
     """Engine meaning of the acceptance-review and supplement forms (bpmn/README.md)."""
     now = ctx.now()
-    if form_key == "acceptance_review":
+    if form_key == FormKey.ACCEPTANCE_REVIEW:
         decision = data.get("decision")
-        if decision == "accept":
+        if decision == Decision.ACCEPT:
             case.accepted_at = now
             notices.issue_notice(ctx, case, "acceptance", _notice_body(case))
             if is_promise(case.deadline_kind):
                 notices.queue_sms(ctx, case, "accepted", "1", deadline=_date(case.deadline))
             else:  # no stated promise: the family is told no date (an internal target is for staff)
                 notices.queue_sms(ctx, case, "accepted_no_promise", "1")
-        elif decision == "correct":
+        elif decision == Decision.CORRECT:
             case.paused_at = now
             materials = listed(data.get("materials"))
             notices.issue_notice(ctx, case, "correction", {**_notice_body(case), "materials": materials})
             notices.queue_sms(ctx, case, "correction", now.isoformat(), materials="、".join(materials))
             timeline.record(ctx, case.id, "clock_paused", detail={"materials": materials})
-        elif decision == "refuse":
+        elif decision == Decision.REFUSE:
             reasons = listed(data.get("reasons")) or [str(data.get("refusal_reason") or "不符合受理条件")]
             notices.issue_notice(ctx, case, "refusal", {**_notice_body(case), "reasons": reasons})
             notices.queue_sms(ctx, case, "refused", "1", reasons="；".join(reasons))
-    elif form_key == "supplement" and case.paused_at is not None:
+    elif form_key == FormKey.SUPPLEMENT and case.paused_at is not None:
         paused = ctx.calendar.working_days_between(case.paused_at.date(), now.date())
         case.paused_working_days += paused
         case.paused_at = None

@@ -19,7 +19,7 @@ from engine.definitions import spec_cache
 from engine.errors import Problem, ProcessFailure, StepRefused
 from engine.store.models import Case, CaseItem, Definition, Incident, Task, TaskCandidate
 from engine.deadlines.sla import TASK_PROMISE, deadline_after, is_promise, limit_of
-from engine.states import CaseStatus, ItemStatus, OPEN_TASK_STATES, TaskKind, TaskState
+from engine.states import CaseStatus, FormKey, ItemStatus, OPEN_TASK_STATES, TaskKind, TaskState
 from engine.store.transaction import commit_step, no_lost_update
 from engine.store.workflow_cache import workflow_cache
 
@@ -208,7 +208,7 @@ def _derive_status(case: Case, waiting_form_keys: set) -> None:
     """An open case is in 补正 while the family owes a supplement, else in review until accepted."""
     if not CaseStatus(case.status).is_open:
         return
-    if "supplement" in waiting_form_keys:
+    if FormKey.SUPPLEMENT.value in waiting_form_keys:
         case.status = CaseStatus.CORRECTION.value
     else:
         case.status = (CaseStatus.IN_PROGRESS if case.accepted_at else CaseStatus.REVIEW).value
@@ -256,7 +256,7 @@ def _apply_milestones(ctx, case, reached, changes) -> None:
         if item is None or item.status in (ItemStatus.DONE.value, ItemStatus.REFUSED.value,
                                            ItemStatus.NOT_APPLICABLE.value):
             continue
-        refused = act["properties"].get("itemStatus") == "refused"
+        refused = act["properties"].get("itemStatus") == ItemStatus.REFUSED.value
         item.status = (ItemStatus.REFUSED if refused else ItemStatus.DONE).value
         item.completed_at = ctx.now()
         reason_var = act["properties"].get("reasonVariable")

@@ -7,7 +7,7 @@ from engine.notify import timeline
 from engine.errors import InvalidTransition
 from engine.definitions import spec_cache
 from engine.store.models import Task
-from engine.states import OPEN_TASK_STATES, TaskState
+from engine.states import FormKey, OPEN_TASK_STATES, TaskState
 
 
 def merge_form(form: dict, changes: dict) -> dict:
@@ -24,7 +24,7 @@ def merge_form(form: dict, changes: dict) -> dict:
 def supply(ctx, actor, case_id: str, form: dict, facts: dict, materials: list[str], comment: str):
     case = cases.get_case(ctx, case_id, for_update=True)
     task = ctx.session.scalars(select(Task).where(
-        Task.case_id == case.id, Task.form_key == "supplement", Task.state.in_(OPEN_TASK_STATES))).first()
+        Task.case_id == case.id, Task.form_key == FormKey.SUPPLEMENT.value, Task.state.in_(OPEN_TASK_STATES))).first()
     if task is None:
         raise InvalidTransition("该办件当前无需补正", field="case")
     definition = spec_cache.version(ctx.session, case.definition_id)
@@ -38,5 +38,5 @@ def supply(ctx, actor, case_id: str, form: dict, facts: dict, materials: list[st
     timeline.audit(ctx, actor.username, "supplement_received", case.id, task.id, {"materials": materials})
     runtime.run_step(ctx, case, definition, task, act, actor.username, "supplement_received",
                      {"materials": materials, "comment": comment},
-                     before_save=lambda: cases.on_user_task_completed(ctx, case, "supplement", {}))
+                     before_save=lambda: cases.on_user_task_completed(ctx, case, FormKey.SUPPLEMENT, {}))
     return case
