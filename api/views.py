@@ -5,6 +5,7 @@ from engine import (
     CaseEvent, CaseItem, CaseStatus, delivery_of, ELicence, Evaluation, ITEM_NAMES, ITEM_STATUS_LABELS,
     ItemStatus, is_promise, Notice, OPEN_TASK_STATES, supervision, Task
 )
+from forms.idcard import mask_id
 
 CASE_STATUS_LABELS = {
     CaseStatus.REVIEW.value: "待受理",
@@ -15,12 +16,6 @@ CASE_STATUS_LABELS = {
     CaseStatus.STOPPED.value: "无法继续办理",
     CaseStatus.FAILED.value: "流程异常",
 }
-
-
-def mask_id(value: str | None) -> str | None:
-    if not value or len(value) < 10:
-        return value
-    return value[:6] + "*" * (len(value) - 10) + value[-4:]
 
 
 def mask_name(value: str | None) -> str | None:
