@@ -74,6 +74,7 @@ from engine.store.models import (
 )
 from engine.work import cases, external, family_tasks, supplements, tasks, version_moves
 from engine.work.cases import ITEM_NAMES
+from engine.work.retries import plan_for, reported_retries, retry_plan, RetryPlan
 from engine.deadlines import stubs, supervision
 from engine.deadlines.calendar import CalendarDataError, default_calendar, WorkingCalendar
 from engine.deadlines.recompute import load_year as load_calendar_year
@@ -150,9 +151,13 @@ __all__ = [
     "OutboxDispatcher",
     "parse_bpmn_bytes",
     "Problem",
+    "plan_for",
     "process_properties",
     "ProcessFailure",
     "readable_cases",
+    "reported_retries",
+    "retry_plan",
+    "RetryPlan",
     "Role",
     "scope",
     "served_tasks",

@@ -22,11 +22,13 @@ from engine.deadlines.sla import TASK_PROMISE, deadline_after, is_promise, limit
 from engine.states import CaseStatus, FormKey, ItemStatus, OPEN_TASK_STATES, TaskKind, TaskState
 from engine.store.transaction import commit_step, no_lost_update
 from engine.store.workflow_cache import workflow_cache
+from engine.work.retries import DEFAULT_BACKOFF_SECONDS, DEFAULT_RETRIES
 
 state_serializer = StateSerializer()
 script_engine = RestrictedScriptEngine()
 ESCALATION_DEFAULTS = {"warningWorkingDays": "1", "escalationLevel1WorkingDays": "1",
-                       "escalationLevel2WorkingDays": "2", "retries": "3", "retryBackoffSeconds": "10"}
+                       "escalationLevel2WorkingDays": "2", "retries": str(DEFAULT_RETRIES),
+                       "retryBackoffSeconds": str(DEFAULT_BACKOFF_SECONDS)}
 
 
 @dataclass
