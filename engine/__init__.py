@@ -16,8 +16,10 @@ modules import each other by their full path.
 """
 
 from engine import definitions, errors
-from engine.errors import (Conflict, DeployRejected, Forbidden, Invalid, NotFound, Problem, ProcessFailure,
-                           StepRefused)
+from engine.errors import (
+    AdapterError, BpmnError, Conflict, DeployRejected, Forbidden, Invalid, NotFound, Problem, ProcessFailure,
+    StepRefused
+)
 from engine.states import (
     CaseStatus,
     DeadlineKind,
@@ -83,12 +85,16 @@ from engine.deadlines.scheduler import EscalationScheduler
 from engine.notify import archive, notices, timeline
 from engine.notify.notices import delivery_of
 from engine.notify.notifications import get_notifier, OutboxDispatcher
+from engine.simulation import departments
+from engine.simulation.departments import SimulatedDepartment
 
 __all__ = [
     "Actor",
+    "AdapterError",
     "alembic_config",
     "archive",
     "Base",
+    "BpmnError",
     "CalendarDataError",
     "CAMUNDA_NS",
     "Case",
@@ -107,6 +113,7 @@ __all__ = [
     "Definition",
     "definitions",
     "delivery_of",
+    "departments",
     "deploy_folder",
     "Deployment",
     "DeployRejected",
@@ -162,6 +169,7 @@ __all__ = [
     "scope",
     "served_tasks",
     "serves_region",
+    "SimulatedDepartment",
     "spec_cache",
     "sqlite_pragmas",
     "StepRefused",

@@ -54,3 +54,18 @@ class ProcessFailure(EngineError):
     """A diagram misbehaved at run time (refused expression, missing variable)."""
     code = "process_failure"
 
+
+# -- what a department system answers instead of a result (not HTTP answers: workers report them) --
+
+class AdapterError(Exception):
+    """The department system failed (unreachable, 5xx, a bad answer): the task is retried, then an incident."""
+
+
+class BpmnError(Exception):
+    """A business outcome the diagram catches with an error boundary (e.g. hukou refused)."""
+
+    def __init__(self, code: str, message: str = "", variables: dict | None = None):
+        super().__init__(message or code)
+        self.code = code
+        self.message = message
+        self.variables = variables or {}

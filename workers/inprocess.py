@@ -1,8 +1,9 @@
 """Workers inside the embedded app: a thread that serves every topic through the engine directly."""
 import logging
 
-from engine import Conflict, EngineContext, external, Invalid, NotFound, TaskKind, WakeableLoop
-from workers.adapters.base import AdapterError, BpmnError
+from engine import (
+    AdapterError, BpmnError, Conflict, EngineContext, external, Invalid, NotFound, plan_for, TaskKind, WakeableLoop
+)
 
 log = logging.getLogger(__name__)
 
@@ -48,16 +49,17 @@ class InProcessWorker(WakeableLoop):
 
     def _handle(self, ctx, locked) -> None:
         task_id = locked.task.id
-        backoff = int(locked.task.properties.get("retryBackoffSeconds", "10")) * 1000
         try:
             self._answer(ctx, locked)
         except AdapterError as exc:
             ctx.session.rollback()
-            external.handle_failure(ctx, task_id, self.worker_id, str(exc), None, None, backoff)
+            plan = plan_for(locked.task)
+            external.handle_failure(ctx, task_id, self.worker_id, str(exc), None, plan.retries_left, plan.backoff_ms)
         except Invalid as exc:  # the answer does not fit the diagram: retried, then an incident
             ctx.session.rollback()
             message = "；".join(p.message for p in exc.as_problems())
-            external.handle_failure(ctx, task_id, self.worker_id, message, None, None, backoff)
+            plan = plan_for(locked.task)
+            external.handle_failure(ctx, task_id, self.worker_id, message, None, plan.retries_left, plan.backoff_ms)
         except (Conflict, NotFound) as exc:
             ctx.session.rollback()
             log.info("task %s moved on: %s", task_id, exc)

@@ -11,29 +11,15 @@ import threading
 import time
 import traceback
 
-from workers.adapters.base import AdapterError, BpmnError
+from engine import AdapterError, BpmnError, retry_plan
 from workers.client import EngineRestError, plain_variables
 
 log = logging.getLogger("workers")
-MAX_BACKOFF_MS = 3_600_000
 EMPTY_ANSWER_PAUSE_S = 0.5
 
 
 def idempotency_key(task: dict) -> str:
     return f"{task['processInstanceId']}:{task['activityId']}"
-
-
-def retry_plan(task: dict) -> tuple[int, int]:
-    """(retries left after this failure, ms before the next attempt) from the task's BPMN properties.
-
-    ``retries`` counts retries after the first failure; the back-off doubles with each failure.
-    """
-    props = task.get("extensionProperties") or {}
-    configured = int(props.get("retries", 3))
-    left = configured if task.get("retries") is None else max(task["retries"] - 1, 0)
-    failures = max(configured - left + 1, 1)
-    backoff_ms = int(float(props.get("retryBackoffSeconds", 10)) * 1000) * 2 ** (failures - 1)
-    return left, min(backoff_ms, MAX_BACKOFF_MS)
 
 
 class ExternalWorker:
@@ -79,9 +65,10 @@ class ExternalWorker:
         except BpmnError as exc:
             self._report(self.client.bpmn_error, task_id, self.worker_id, exc.code, exc.message, exc.variables)
         except AdapterError as exc:
-            left, backoff = retry_plan(task)
+            # the engine's one policy, from the extension properties fetchAndLock included
+            plan = retry_plan(task.get("extensionProperties"), task.get("retries"))
             self._report(self.client.failure, task_id, self.worker_id, str(exc), traceback.format_exc(limit=3),
-                         left, backoff)
+                         plan.retries_left, plan.backoff_ms)
         except EngineRestError as exc:
             if exc.status == 400:  # the answer does not fit the diagram: a failed attempt, then an incident
                 left, backoff = retry_plan(task)

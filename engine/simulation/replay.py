@@ -2,13 +2,11 @@
 
 Each virtual day: cases arrive at 09:00; on working days every department completes up to its
 capacity of waiting tasks (acceptance reviews are accepted; service tasks are completed through
-``engine.work.external`` with deterministic fake results, or fail at ``failure_rate`` and retry until
-they become incidents); at 23:59:59 ``escalation.fire_due`` fires what has come due, and the day is
+``engine.work.external`` with the answers of the simulated departments (``departments``), which fail at
+``failure_rate`` and retry by the one retry policy until they become incidents); at 23:59:59 ``escalation.fire_due`` fires what has come due, and the day is
 counted per department: open, overdue, escalated.
 """
 import gc
-import hashlib
-import random
 import tempfile
 from collections import Counter, defaultdict
 from contextlib import contextmanager
@@ -27,10 +25,12 @@ from engine.deadlines.clock import VirtualClock
 from engine.context import EngineContext
 from engine.store.db import make_engine, make_session_factory, upgrade
 from engine.definitions import deploy, latest_for_region
-from engine.errors import EngineError
+from engine.errors import AdapterError, BpmnError, EngineError
 from engine.store.models import Escalation, Task
 from engine.states import Decision, FormKey, OPEN_TASK_STATES, Role, TaskKind, TaskState
 from engine.store.workflow_cache import workflow_cache
+from engine.simulation.departments import SimulatedDepartment
+from engine.work.retries import plan_for
 
 ROOT = Path(__file__).resolve().parents[2]
 WORKER = "simulation"
@@ -39,14 +39,6 @@ DEFAULT_FACTS = {"newborn_named": True, "ethnicity_differs": False, "applicant_i
                  "card_chosen": True, "maternity_chosen": True, "delivery_by_post": False,
                  "hukou_follows": "father", "father_collects": False, "marriage_licence_on_record": True}
 CASE_ROW = "case"  # the department column of case-level (whole promise) escalations
-# topic -> e-licence kind, as the simulated departments answer (workers/adapters/rules.py ISSUES) and
-# as the regions' service tasks declare it (property ``outputs``: ``elicence:object``)
-TOPIC_LICENCES = {"birth_certificate.issue": "birth_certificate",
-                  "vaccination_certificate.issue": "vaccination_certificate",
-                  "hukou_registration.register": "hukou_registration", "medical_insurance.enrol": "medical_insurance",
-                  "social_security_card.issue": "social_security_card",
-                  "maternity_reimbursement.settle": "maternity_reimbursement",
-                  "parenting_guidance.register": "parenting_guidance"}
 # what ``escalation.department_of`` reads: a row of these columns stands in for the Task
 DEPARTMENT_COLUMNS = (Task.department, Task.kind, Task.candidate_groups, Task.lane)
 
@@ -132,7 +124,7 @@ class Simulation:
         self.calendar = calendar or default_calendar()
         self.url = config.database_url or f"sqlite:///{tempfile.mkdtemp(prefix='simulation-')}/simulation.db"
         self.clock = VirtualClock(datetime.combine(config.start.date(), time(9)))
-        self.random = random.Random(config.seed)
+        self.department = SimulatedDepartment(failure_rate=config.failure_rate, seed=config.seed)
         self.counter = StepCounter()
         self._departments: dict = {}  # (definition id, bpmn id) -> department: fixed by the activity
 
@@ -226,18 +218,14 @@ class Simulation:
         if service:
             topics = {t.topic: 60_000 for t in service}
             for locked in external.fetch_and_lock(ctx, WORKER, topics, len(service)):
-                self._guarded(ctx, self._serve, locked.task)
+                self._guarded(ctx, self._serve, locked)
 
     def _review(self, ctx, task_id: str) -> None:
         tasks.claim(ctx, SIMULATOR, task_id)
         tasks.complete(ctx, SIMULATOR, task_id, {"decision": Decision.ACCEPT.value})
 
-    def _serve(self, ctx, task) -> None:
-        if self.random.random() < self.config.failure_rate:
-            backoff = int(task.properties.get("retryBackoffSeconds", "10")) * 1000
-            external.handle_failure(ctx, task.id, WORKER, "模拟部门系统故障", None, None, backoff)
-        else:
-            external.complete(ctx, task.id, WORKER, _fake_result(task))
+    def _serve(self, ctx, locked) -> None:
+        serve_simulated(ctx, self.department, locked, WORKER)
 
     @staticmethod
     def _guarded(ctx, action, arg) -> None:
@@ -266,17 +254,21 @@ class Simulation:
         return [DayRow(day.isoformat(), d, open_count[d], overdue_count[d], escalated[d]) for d in departments]
 
 
-def _fake_result(task) -> dict:
-    if task.topic == "marriage_licence.check":
-        return {"marriage_licence_found": True}
-    if task.topic == "hukou_registration.register":
-        result = {"hukou_refused": False}
-    else:
-        result = {}
-    if task.topic in TOPIC_LICENCES:
-        digest = int(hashlib.sha256(f"{task.case_id}:{task.bpmn_id}".encode()).hexdigest()[:10], 16)
-        result["elicence"] = {"kind": TOPIC_LICENCES[task.topic], "number": f"SIM{digest % 10**10:010d}"}
-    return result
+def serve_simulated(ctx, department: SimulatedDepartment, locked, worker_id: str) -> None:
+    """One locked service task answered by the simulated department: completed, failed by the retry
+    policy, or ended by a BPMN error. Commits (each answer is one engine step or one failure)."""
+    task = locked.task
+    key = f"{task.case_id}:{task.bpmn_id}"  # the workers' idempotency key: the case and the step
+    try:
+        result = department.call(task.topic, locked.variables, key)
+    except AdapterError as exc:
+        plan = plan_for(task)
+        external.handle_failure(ctx, task.id, worker_id, str(exc), None, plan.retries_left, plan.backoff_ms)
+        return
+    except BpmnError as exc:
+        external.bpmn_error(ctx, task.id, worker_id, exc.code, exc.message, exc.variables)
+        return
+    external.complete(ctx, task.id, worker_id, result)
 
 
 def escalation_counts(database_url: str) -> Counter:
