@@ -30,6 +30,12 @@ def element_properties(region):
     return props
 
 
+def offered_items(region) -> list[str]:
+    """The item codes the region's process offers: its ``items`` extension property."""
+    [process] = [p for bpmn_id, p in element_properties(region).items() if "items" in p and "region" in p]
+    return [code.strip() for code in process["items"].split(",") if code.strip()]
+
+
 def load(region):
     """The region's spec, parsed with the BPMN 2.0 XSD validator (raises on any violation)."""
     parser = NewbornParser(validator=BpmnValidator())

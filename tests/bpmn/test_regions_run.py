@@ -3,10 +3,9 @@ is one engine step (``engine.work.runtime.run_step``) that saves the workflow an
 import pytest
 
 from case_run import BpmnError
-from diagrams import REGIONS, element_properties
+from diagrams import REGIONS, element_properties, offered_items
 
-QINBEI_ITEMS = ["birth_certificate", "vaccination_certificate", "hukou_registration", "social_security_card",
-                "maternity_reimbursement", "medical_insurance", "parenting_guidance"]
+QINBEI_ITEMS = offered_items("gx-qinzhou-qinbei")
 
 
 def all_done(items):
@@ -102,8 +101,7 @@ def test_qinbei_chosen_steps_keep_their_order_when_one_between_is_skipped(run_ca
 # --- 四川省 ---------------------------------------------------------------------------------
 
 SC = "sc-province"
-SC_ITEMS = ["birth_certificate", "vaccination_certificate", "hukou_registration", "medical_insurance",
-            "social_security_card", "parenting_guidance", "maternity_reimbursement"]
+SC_ITEMS = offered_items(SC)
 
 
 @pytest.mark.parametrize("chosen", [
