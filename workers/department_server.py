@@ -83,7 +83,8 @@ class DepartmentServer(ThreadingHTTPServer):
     def __init__(self, address, db_path: str, fail_first: int = 0, failing_topics=()):
         super().__init__(address, _Handler)
         self.ledger = DepartmentLedger(db_path)
-        self.fail_first, self.failing_topics = fail_first, set(failing_topics)
+        self.fail_first = fail_first
+        self.failing_topics = set(failing_topics)
 
     @property
     def url(self) -> str:
@@ -122,7 +123,8 @@ class _Handler(BaseHTTPRequestHandler):
         self._answer(200, self.server.ledger.calls(key))
 
     def do_POST(self):
-        topic, key = urlparse(self.path).path.strip("/"), self.headers.get("Idempotency-Key")
+        topic = urlparse(self.path).path.strip("/")
+        key = self.headers.get("Idempotency-Key")
         if not key:
             return self._answer(400, {"error": "Idempotency-Key header required"})
         try:

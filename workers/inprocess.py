@@ -20,8 +20,14 @@ class InProcessWorker(WakeableLoop):
                  lock_ms: int = 60_000, poll_seconds: float = 1.0):
         super().__init__()
         self.interval = poll_seconds
-        self.session_factory, self.adapter, self.clock, self.calendar = session_factory, adapter, clock, calendar
-        self.topics, self.worker_id, self.lock_ms, self.poll_seconds = topics, worker_id, lock_ms, poll_seconds
+        self.session_factory = session_factory
+        self.adapter = adapter
+        self.clock = clock
+        self.calendar = calendar
+        self.topics = topics
+        self.worker_id = worker_id
+        self.lock_ms = lock_ms
+        self.poll_seconds = poll_seconds
 
     def _context(self, session) -> EngineContext:
         return EngineContext(session=session, clock=self.clock, calendar=self.calendar)

@@ -25,8 +25,12 @@ def idempotency_key(task: dict) -> str:
 class ExternalWorker:
     def __init__(self, client, adapters: dict, worker_id: str, max_tasks: int = 1, lock_ms: int = 60_000,
                  wait_ms: int = 10_000, pause_after_call_ms: int = 0):
-        self.client, self.adapters, self.worker_id = client, adapters, worker_id
-        self.max_tasks, self.lock_ms, self.wait_ms = max_tasks, lock_ms, wait_ms
+        self.client = client
+        self.adapters = adapters
+        self.worker_id = worker_id
+        self.max_tasks = max_tasks
+        self.lock_ms = lock_ms
+        self.wait_ms = wait_ms
         self.pause_after_call_ms = pause_after_call_ms  # tests: a window to kill the process in
         self.stopping = threading.Event()
         self.handled = 0
@@ -56,7 +60,8 @@ class ExternalWorker:
         log.info("worker %s stopped after %d tasks", self.worker_id, self.handled)
 
     def handle(self, task: dict) -> None:
-        task_id, topic = task["id"], task["topicName"]
+        task_id = task["id"]
+        topic = task["topicName"]
         try:
             result = self.adapters[topic].call(topic, plain_variables(task.get("variables")), idempotency_key(task))
             if self.pause_after_call_ms:

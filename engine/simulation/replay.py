@@ -120,7 +120,8 @@ def batch_gc():
 
 class Simulation:
     def __init__(self, config: SimulationConfig, calendar: WorkingCalendar | None = None, progress=None):
-        self.config, self.progress = config, progress or (lambda done, total: None)
+        self.config = config
+        self.progress = progress or (lambda done, total: None)
         self.calendar = calendar or default_calendar()
         self.url = config.database_url or f"sqlite:///{tempfile.mkdtemp(prefix='simulation-')}/simulation.db"
         self.clock = VirtualClock(datetime.combine(config.start.date(), time(9)))
@@ -131,7 +132,9 @@ class Simulation:
     def run(self) -> SimulationResult:
         engine = open_database(self.url)
         factory = make_session_factory(engine)
-        rows, started, fired = [], 0, Counter()
+        rows = []
+        started = 0
+        fired = Counter()
         with batch_gc(), workflow_cache.at_least(self.config.cases), factory() as session:
             ctx = EngineContext(session=session, clock=self.clock, calendar=self.calendar,
                                 listeners=[self.counter])
@@ -158,8 +161,9 @@ class Simulation:
         self.items = [i.strip() for i in definition.properties.get("items", "").split(",") if i.strip()]
 
     def _arrivals(self, ctx, day, index: int) -> int:
-        n, d = self.config.cases, self.config.days
-        count = n * (index + 1) // d - n * index // d
+        total = self.config.cases
+        days = self.config.days
+        count = total * (index + 1) // days - total * index // days  # spread evenly, every case once
         self.clock.set(datetime.combine(day, time(9)))
         for number in range(count):
             facts = {**self.config.facts, "items": self.items}
@@ -200,7 +204,8 @@ class Simulation:
                 (Task.form_key.is_(None)) | (Task.form_key != FormKey.SUPPLEMENT.value),  # the family's, not a department's
                 (Task.retry_at.is_(None)) | (Task.retry_at <= self.clock.now()))
             .order_by(Task.created_at, Task.id)).all()
-        chosen, room = [], {}
+        chosen = []
+        room = {}
         for task in rows:
             dept = self._department(ctx.session, task.definition_id, task.bpmn_id)
             room.setdefault(dept, self.config.capacity.get(dept, self.config.default_capacity) - used[dept])
@@ -238,7 +243,8 @@ class Simulation:
         """Open and overdue tasks per department: one aggregate query, grouped by activity."""
         overdue = when((Task.due_at.is_not(None) & (Task.limit_working_days > 0)
                         & (Task.due_at <= self.clock.now()), 1), else_=0)
-        open_count, overdue_count = Counter(), Counter()
+        open_count = Counter()
+        overdue_count = Counter()
         for definition_id, bpmn_id, form_key, number, late in session.execute(
                 select(Task.definition_id, Task.bpmn_id, Task.form_key, func.count(), func.sum(overdue))
                 .where(Task.state.in_(OPEN_TASK_STATES))

@@ -20,6 +20,12 @@ ITEM_NAMES = notices.ITEM_NAMES
 def start_case(ctx, region: str, items: list[str], form: dict, facts: dict, applicant_id=None,
                phone=None, institution=None, business_key=None, definition: Definition | None = None,
                variables: dict | None = None) -> Case:
+    """Start a case of the region's latest definition (or ``definition``) and run it to its first waits.
+
+    Commits: the case, its items (chosen ones pending, the others not applicable) and its first task rows
+    in one step. A diagram that fails at once leaves the case committed as ``failed`` with an incident
+    (returned, not raised). Raises ``NotFound`` when the region has no deployed process.
+    """
     definition = definition or latest_for_region(ctx.session, region)
     now = ctx.now()
     props = definition.properties
@@ -53,7 +59,9 @@ def start_case(ctx, region: str, items: list[str], form: dict, facts: dict, appl
 
 
 def on_user_task_completed(ctx, case: Case, form_key: str | None, data: dict) -> None:
-    """Engine meaning of the acceptance-review and supplement forms (bpmn/README.md)."""
+    """Engine meaning of the acceptance-review and supplement forms (bpmn/README.md): acceptance dates
+    the case and issues the 受理通知书; a correction pauses the promise clock; a refusal issues the 不予受理
+    notice; a supplement resumes the clock and moves the deadline. Runs inside the caller's step (no commit)."""
     now = ctx.now()
     if form_key == FormKey.ACCEPTANCE_REVIEW:
         decision = data.get("decision")
@@ -111,7 +119,8 @@ def _date(moment) -> str:
 
 
 def get_case(ctx, case_id: str, for_update=False) -> Case:
-    """The case; ``for_update`` starts a step: write lock (SQLite) or row lock (PostgreSQL), then a fresh read."""
+    """The case; ``for_update`` starts a step: write lock (SQLite) or row lock (PostgreSQL), then a fresh
+    read. Raises ``NotFound``."""
     query = select(Case).where(Case.id == case_id)
     if for_update:
         begin_step(ctx.session)
@@ -137,6 +146,7 @@ def case_of_task(ctx, task_id: str) -> Case:
 
 
 def evaluate(ctx, case_id: str, score: int, comment: str, by: str) -> Evaluation:
+    """The family's 好差评 of a completed case, once; commits. Raises ``InvalidTransition`` otherwise."""
     case = get_case(ctx, case_id, for_update=True)
     if case.status != CaseStatus.COMPLETED.value:
         raise InvalidTransition("办件办结后才能评价", field="case")

@@ -14,10 +14,12 @@ from engine.states import FAMILY_GROUP, FormKey, OPEN_TASK_STATES, Role, TaskKin
 from engine.work.tasks import check_form, finish
 
 def is_family_task(task: Task) -> bool:
+    """A user task offered to the family's group (``FAMILY_GROUP``)."""
     return task.kind == TaskKind.USER.value and FAMILY_GROUP in (task.candidate_groups or [])
 
 
 def open_family_tasks(ctx, case_id: str) -> list[Task]:
+    """The case's open family tasks, oldest first (reads only)."""
     rows = ctx.session.scalars(select(Task).where(
         Task.case_id == case_id, Task.kind == TaskKind.USER.value, Task.state.in_(OPEN_TASK_STATES))
         .order_by(Task.created_at)).all()
