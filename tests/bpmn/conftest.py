@@ -5,7 +5,7 @@ from diagrams import offered_items
 
 FACTS = {
     "cq-jiangjin": {"newborn_named": True, "ethnicity_differs": False, "in_marriage": True},
-    "sc-province": {"designated_hospital": True},
+    "sc-province": {"designated_hospital": True, "marriage_licence_on_record": True},  # the simulated registry
     "sc-dazhou-tongchuan": {"delivery_by_post": False, "township_hospital": False,
                             "parents_identity_confirmed": True},
 }
