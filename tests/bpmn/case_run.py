@@ -9,7 +9,7 @@ from SpiffWorkflow.util.task import TaskState as SpiffState
 from sqlalchemy import select
 
 from diagrams import bpmn_path, element_properties
-from engine.actors import Actor
+from engine.scope import Actor
 from engine.definitions import deploy, spec_cache
 from engine.simulation.departments import SimulatedDepartment
 from engine.states import CaseStatus, FAMILY_GROUP, FormKey, ItemStatus, OPEN_TASK_STATES, Role, TaskKind, \
