@@ -76,8 +76,9 @@ class ExternalWorker:
                          plan.retries_left, plan.backoff_ms)
         except EngineRestError as exc:
             if exc.status == 400:  # the answer does not fit the diagram: a failed attempt, then an incident
-                left, backoff = retry_plan(task)
-                self._report(self.client.failure, task_id, self.worker_id, str(exc), None, left, backoff)
+                plan = retry_plan(task.get("extensionProperties"), task.get("retries"))
+                self._report(self.client.failure, task_id, self.worker_id, str(exc), None, plan.retries_left,
+                             plan.backoff_ms)
             else:
                 log.info("task %s not completed: %s", task_id, exc)  # e.g. 409: our lock lapsed, another took it
         self.handled += 1

@@ -35,6 +35,7 @@ DEFAULT_ANSWERS = {
     "results_handover": {"collected_by": "李秀英"},
     "maternity_claim": {"reimbursed_amount": 3200},
     "postage_payment": {"postage_paid": True},
+    "insurance_payment_confirmation": {"payment_voucher": "JF2025092900001", "paid_on": "2025-09-29"},
 }
 
 
