@@ -3,10 +3,9 @@ from sqlalchemy import select
 
 from api.auth import hash_password
 from api.extensions import db
-from engine import CAMUNDA_NS, NS, parse_bpmn_bytes, Role, User
+from engine import CAMUNDA_NS, FAMILY_GROUP, NS, parse_bpmn_bytes, Role, User
 
 DEMO_PASSWORD = "demo"
-FAMILY_GROUP = "applicant"
 
 
 def region_lanes_and_topics(region) -> tuple[dict[str, str], list[str]]:

@@ -3,10 +3,10 @@ from sqlalchemy import select
 
 from api.extensions import db
 from api.services import engine_context, region_registry
-from engine import (definitions, executable_processes, NotFound, parse_bpmn_bytes, Problem, process_properties,
-                    Role, User)
-
-FAMILY_GROUP = "applicant"
+from engine import (
+    definitions, executable_processes, FAMILY_GROUP, NotFound, parse_bpmn_bytes, Problem, process_properties, Role,
+    User
+)
 
 
 def served_groups() -> set[str]:

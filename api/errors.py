@@ -6,7 +6,8 @@ from marshmallow import ValidationError
 from sqlalchemy.exc import DataError, OperationalError
 from werkzeug.exceptions import HTTPException
 
-from engine import errors as engine_errors
+from engine import errors as engine_errors, Problem
+from forms.problems import flatten_request
 
 log = logging.getLogger(__name__)
 
@@ -24,34 +25,12 @@ def error_response(status: int, problems: list[dict]):
 
 
 def problem(field: str, code: str, message: str) -> dict:
-    return {"field": field, "code": code, "message": message}
+    return Problem(field, code, message).as_dict()
 
 
-def flatten_messages(messages, prefix="", top=True) -> list[dict]:
-    """marshmallow's nested {field: [msg]} into located problems."""
-    out = []
-    if isinstance(messages, dict):
-        for key, value in messages.items():
-            name = f"{prefix}.{key}" if prefix else str(key)
-            if key in ("json", "query", "form", "files", "headers", "view_args") and top:
-                name = ""  # webargs' location, not a field (a body field may be called "form" too)
-            out += flatten_messages(value, name, top=False)
-    elif isinstance(messages, list):
-        for message in messages:
-            if isinstance(message, (dict, list)):
-                out += flatten_messages(message, prefix, top=False)
-            else:
-                code = "unknown_field" if "Unknown field" in str(message) else "invalid"
-                out.append(problem(prefix, code, _chinese(str(message))))
-    else:
-        out.append(problem(prefix, "invalid", str(messages)))
-    return out
-
-
-def _chinese(message: str) -> str:
-    return {"Unknown field.": "未知字段", "Missing data for required field.": "必填字段缺失",
-            "Not a valid string.": "不是有效的字符串", "Not a valid integer.": "不是有效的整数",
-            "Not a valid list.": "不是有效的列表", "Field may not be null.": "不能为空"}.get(message, message)
+def flatten_messages(messages) -> list[dict]:
+    """marshmallow's (or webargs') nested ``{field: [message]}`` as located problems, in Chinese."""
+    return [found.as_dict() for found in flatten_request(messages)]
 
 
 def _http(exc: HTTPException):

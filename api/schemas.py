@@ -1,7 +1,10 @@
 """Request and response schemas; flask-smorest turns them into the OpenAPI document."""
 from marshmallow import Schema, fields, validate
 
-from engine import CHINA
+from engine import CHINA, TaskKind, TaskState
+
+# ``state`` filters of the task list: the open ones together, each state but cancelled, or all
+TASK_STATE_FILTERS = ["open", *(s.value for s in TaskState if s is not TaskState.CANCELLED), "all"]
 
 
 class ChinaDateTime(fields.DateTime):
@@ -109,8 +112,8 @@ class TaskQuery(Strict):
     case = fields.String()
     overdue = fields.Boolean()
     due_before = ChinaDateTime()
-    state = fields.String(validate=validate.OneOf(["open", "ready", "claimed", "locked", "completed", "incident", "all"]))
-    kind = fields.String(validate=validate.OneOf(["user", "service"]))
+    state = fields.String(validate=validate.OneOf(TASK_STATE_FILTERS))
+    kind = fields.String(validate=validate.OneOf([kind.value for kind in TaskKind]))
     sort = fields.String(validate=validate.OneOf(["due_at", "-due_at", "created_at", "-created_at"]))
     page = fields.Integer(load_default=1, validate=validate.Range(min=1, max=100000))
     per_page = fields.Integer(load_default=50, validate=validate.Range(min=1, max=500))

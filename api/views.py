@@ -2,18 +2,20 @@
 from sqlalchemy import select
 
 from engine import (
-    CaseEvent, CaseItem, delivery_of, ELicence, Evaluation, ITEM_NAMES, ITEM_STATUS_LABELS, ItemStatus,
-    is_promise, Notice, OPEN_TASK_STATES, supervision, Task
+    CaseEvent, CaseItem, CaseStatus, delivery_of, ELicence, Evaluation, ITEM_NAMES, ITEM_STATUS_LABELS,
+    ItemStatus, is_promise, Notice, OPEN_TASK_STATES, supervision, Task
 )
+from forms.idcard import mask_id
 
-CASE_STATUS_LABELS = {"review": "待受理", "correction": "待补正", "in_progress": "办理中",
-                      "completed": "已办结", "refused": "不予受理", "stopped": "无法继续办理", "failed": "流程异常"}
-
-
-def mask_id(value: str | None) -> str | None:
-    if not value or len(value) < 10:
-        return value
-    return value[:6] + "*" * (len(value) - 10) + value[-4:]
+CASE_STATUS_LABELS = {
+    CaseStatus.REVIEW.value: "待受理",
+    CaseStatus.CORRECTION.value: "待补正",
+    CaseStatus.IN_PROGRESS.value: "办理中",
+    CaseStatus.COMPLETED.value: "已办结",
+    CaseStatus.REFUSED.value: "不予受理",
+    CaseStatus.STOPPED.value: "无法继续办理",
+    CaseStatus.FAILED.value: "流程异常",
+}
 
 
 def mask_name(value: str | None) -> str | None:

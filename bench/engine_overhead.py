@@ -31,7 +31,7 @@ from engine.store.db import make_engine, make_session_factory, upgrade
 from engine.definitions import deploy, spec_cache
 from engine.store.models import Definition, Task
 from engine.states import OPEN_TASK_STATES, Role
-from workers.adapters.simulated import SimulatedDepartment
+from engine import SimulatedDepartment
 
 ADMIN = Actor(username="admin", role=Role.ADMIN)
 WORKER = "bench-worker"

@@ -16,17 +16,24 @@ modules import each other by their full path.
 """
 
 from engine import definitions, errors
-from engine.errors import (Conflict, DeployRejected, Forbidden, Invalid, NotFound, Problem, ProcessFailure,
-                           StepRefused)
+from engine.errors import (
+    AdapterError, BpmnError, Conflict, DeployRejected, Forbidden, Invalid, NotFound, Problem, ProcessFailure,
+    StepRefused
+)
 from engine.states import (
     CaseStatus,
     DeadlineKind,
+    Decision,
+    Delegation,
     EscalationLevel,
+    FAMILY_GROUP,
+    FormKey,
     ITEM_STATUS_LABELS,
     ItemStatus,
     OPEN_TASK_STATES,
     is_promise,
     Role,
+    TaskKind,
     TaskState,
 )
 from engine import scope
@@ -69,6 +76,7 @@ from engine.store.models import (
 )
 from engine.work import cases, external, family_tasks, supplements, tasks, version_moves
 from engine.work.cases import ITEM_NAMES
+from engine.work.retries import plan_for, reported_retries, retry_plan, RetryPlan
 from engine.deadlines import stubs, supervision
 from engine.deadlines.calendar import CalendarDataError, default_calendar, WorkingCalendar
 from engine.deadlines.recompute import load_year as load_calendar_year
@@ -77,12 +85,16 @@ from engine.deadlines.scheduler import EscalationScheduler
 from engine.notify import archive, notices, timeline
 from engine.notify.notices import delivery_of
 from engine.notify.notifications import get_notifier, OutboxDispatcher
+from engine.simulation import departments
+from engine.simulation.departments import SimulatedDepartment
 
 __all__ = [
     "Actor",
+    "AdapterError",
     "alembic_config",
     "archive",
     "Base",
+    "BpmnError",
     "CalendarDataError",
     "CAMUNDA_NS",
     "Case",
@@ -95,10 +107,13 @@ __all__ = [
     "Conflict",
     "db",
     "DeadlineKind",
+    "Decision",
+    "Delegation",
     "default_calendar",
     "Definition",
     "definitions",
     "delivery_of",
+    "departments",
     "deploy_folder",
     "Deployment",
     "DeployRejected",
@@ -112,8 +127,10 @@ __all__ = [
     "Evaluation",
     "executable_processes",
     "external",
+    "FAMILY_GROUP",
     "family_tasks",
     "Forbidden",
+    "FormKey",
     "get_notifier",
     "in_region",
     "Incident",
@@ -141,13 +158,18 @@ __all__ = [
     "OutboxDispatcher",
     "parse_bpmn_bytes",
     "Problem",
+    "plan_for",
     "process_properties",
     "ProcessFailure",
     "readable_cases",
+    "reported_retries",
+    "retry_plan",
+    "RetryPlan",
     "Role",
     "scope",
     "served_tasks",
     "serves_region",
+    "SimulatedDepartment",
     "spec_cache",
     "sqlite_pragmas",
     "StepRefused",
@@ -160,6 +182,7 @@ __all__ = [
     "Task",
     "task_open_work_keys",
     "TaskCandidate",
+    "TaskKind",
     "tasks",
     "TaskState",
     "timeline",

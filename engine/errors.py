@@ -1,20 +1,8 @@
-"""The engine's error tree. The API maps these (and only these) to HTTP answers."""
-from dataclasses import dataclass
+"""The engine's error tree. The API maps these (and only these) to HTTP answers.
 
-
-@dataclass(frozen=True)
-class Problem:
-    """One thing wrong, located: ``field`` names where, ``code`` is stable, ``message`` is for people."""
-    field: str
-    code: str
-    message: str
-    elements: tuple = ()  # BPMN ids the problem spans (e.g. a critical path), for a modeler to mark
-
-    def as_dict(self) -> dict:
-        found = {"field": self.field, "code": self.code, "message": self.message}
-        if self.elements:  # most problems sit on one field: their answer stays as it was
-            found["elements"] = list(self.elements)
-        return found
+``Problem`` is the forms' own (``forms.problems``): one located problem type for forms, engine and API.
+"""
+from forms.problems import Problem
 
 
 class EngineError(Exception):
@@ -65,3 +53,19 @@ class DeployRejected(EngineError):
 class ProcessFailure(EngineError):
     """A diagram misbehaved at run time (refused expression, missing variable)."""
     code = "process_failure"
+
+
+# -- what a department system answers instead of a result (not HTTP answers: workers report them) --
+
+class AdapterError(Exception):
+    """The department system failed (unreachable, 5xx, a bad answer): the task is retried, then an incident."""
+
+
+class BpmnError(Exception):
+    """A business outcome the diagram catches with an error boundary (e.g. hukou refused)."""
+
+    def __init__(self, code: str, message: str = "", variables: dict | None = None):
+        super().__init__(message or code)
+        self.code = code
+        self.message = message
+        self.variables = variables or {}

@@ -1,5 +1,21 @@
-"""States, roles and levels as str Enums (stored as their values)."""
+"""The engine's vocabulary as str Enums (stored as their values): states, roles, levels, the form keys
+and decisions with engine meaning (bpmn/README.md), and the family's group code."""
 from enum import Enum
+
+FAMILY_GROUP = "applicant"  # the lane code (candidate group) of the family's own tasks (bpmn/README.md "Lanes")
+
+
+class FormKey(str, Enum):
+    """Form keys the engine gives meaning to; other form keys only name a clerk's form."""
+    ACCEPTANCE_REVIEW = "acceptance_review"  # the first clerk task of every region: 受理审查
+    SUPPLEMENT = "supplement"                # the family's 补正, answered through POST /cases/{id}/supplement
+
+
+class Decision(str, Enum):
+    """The acceptance review's ``decision`` field."""
+    ACCEPT = "accept"    # 受理
+    CORRECT = "correct"  # 补正: with ``materials``
+    REFUSE = "refuse"    # 不予受理: with ``reasons`` (or ``refusal_reason``)
 
 
 class CaseStatus(str, Enum):
@@ -49,6 +65,12 @@ class TaskState(str, Enum):
 
 
 OPEN_TASK_STATES = [s.value for s in TaskState if s.is_open]
+
+
+class Delegation(str, Enum):
+    """A delegated user task (Camunda's DelegationState): the delegate works it, then it returns resolved."""
+    PENDING = "pending"    # the delegate holds it
+    RESOLVED = "resolved"  # back with its owner, who completes it with the delegate's data
 
 
 class Role(str, Enum):

@@ -43,11 +43,23 @@ def make_resident_id(division: str, born: date, order: int) -> str:
     return body + ric.calc_check_digit(body + "0")
 
 
-def mask_id(number: str) -> str:
-    """Keep the first 6 and last 4 characters: 450703********1234."""
-    if not isinstance(number, str) or len(number) <= 10:
+MASK_HEAD = 6         # the address code: where the number was issued, not who holds it
+MASK_TAIL = 4         # order code and check digit: what people read a number back by
+MASK_MIN_LENGTH = 15  # a 15-digit (old) or 18-digit identity number, or a bank account
+
+
+def mask_id(number: str | None) -> str | None:
+    """An identity number (or account) as lists and logs may show it: 前六后四, 450703********1234.
+
+    The birth date and the rest stay hidden. A value shorter than any identity number is masked whole,
+    so a mistyped or partial number never shows in clear. ``None`` and non-strings come back as given.
+    """
+    if not isinstance(number, str):
         return number
-    return number[:6] + "*" * (len(number) - 10) + number[-4:]
+    if len(number) < MASK_MIN_LENGTH:
+        return "*" * len(number)
+    hidden = len(number) - MASK_HEAD - MASK_TAIL
+    return number[:MASK_HEAD] + "*" * hidden + number[-MASK_TAIL:]
 
 
 def mask_phone(number: str) -> str:

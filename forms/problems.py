@@ -1,18 +1,29 @@
-"""Problems (field, code, message) and the translation of marshmallow's errors into them."""
-from dataclasses import asdict, dataclass
+"""Problems (field, code, message) and the one translation of marshmallow's errors into them.
+
+Forms, the engine (``engine.errors`` re-exports ``Problem``) and the API's error answers all use these.
+"""
+from dataclasses import dataclass
+
+# webargs nests a request's errors under where they were found; that is not a field of the body
+REQUEST_LOCATIONS = ("json", "query", "form", "files", "headers", "view_args")
 
 
 @dataclass(frozen=True)
 class Problem:
+    """One thing wrong, located: ``field`` names where, ``code`` is stable, ``message`` is for people."""
     field: str
     code: str
     message: str
+    elements: tuple = ()  # BPMN ids the problem spans (e.g. a critical path), for a modeler to mark
 
     def at(self, field: str) -> "Problem":
-        return Problem(field, self.code, self.message)
+        return Problem(field, self.code, self.message, self.elements)
 
     def as_dict(self) -> dict:
-        return asdict(self)
+        found = {"field": self.field, "code": self.code, "message": self.message}
+        if self.elements:  # most problems sit on one field: their answer stays as it was
+            found["elements"] = list(self.elements)
+        return found
 
 
 def coded(code: str, message: str) -> dict:
@@ -43,7 +54,7 @@ _MARSHMALLOW = [
 
 
 def _leaf(field: str, message) -> Problem:
-    if isinstance(message, dict):
+    if _is_leaf(message):
         return Problem(field, message["code"], message["message"])
     for prefix, code, chinese in _MARSHMALLOW:
         if str(message).startswith(prefix):
@@ -55,16 +66,32 @@ def _is_leaf(value) -> bool:
     return isinstance(value, dict) and set(value) == {"code", "message"}
 
 
+def _path(prefix: str, key) -> str:
+    if key == "_schema":
+        return prefix
+    if not prefix:
+        return str(key)
+    return f"{prefix}.{key}"
+
+
 def flatten(errors, prefix: str = "") -> list[Problem]:
     """marshmallow's nested error dict → Problems with dotted paths (``mother.id_number``)."""
-    found: list[Problem] = []
     if isinstance(errors, list):
-        for message in errors:
-            found.append(_leaf(prefix, message))
-        return found
-    if _is_leaf(errors) or not isinstance(errors, dict):
+        return [problem for message in errors for problem in flatten(message, prefix)]
+    if not isinstance(errors, dict) or _is_leaf(errors):
         return [_leaf(prefix, errors)]
+    found: list[Problem] = []
     for key, value in errors.items():
-        path = prefix if key == "_schema" else (f"{prefix}.{key}" if prefix else str(key))
-        found.extend(flatten(value, path))
+        found.extend(flatten(value, _path(prefix, key)))
+    return found
+
+
+def flatten_request(messages) -> list[Problem]:
+    """webargs' errors of a request (``{location: {field: [message]}}``) → Problems located by field."""
+    if not isinstance(messages, dict):
+        return flatten(messages)
+    found: list[Problem] = []
+    for key, value in messages.items():
+        prefix = "" if key in REQUEST_LOCATIONS else str(key)
+        found.extend(flatten(value, prefix))
     return found

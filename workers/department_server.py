@@ -1,7 +1,7 @@
 """A stand-in department system over HTTP, for tests and development.
 
 ``POST /<topic>`` with an ``Idempotency-Key`` header decides like the simulated department (see
-``workers.adapters.rules``) but numbers certificates from a persisted sequence: the same key always
+``engine.simulation.departments``) but numbers certificates from a persisted sequence: the same key always
 gets the same answer, every call is counted per key, and both survive a restart (a small SQLite file).
 ``GET /calls?key=…`` reports the counts. ``fail_first`` (per key) and ``failing_topics`` make it fail
 on purpose, answering 503.
@@ -15,8 +15,7 @@ import threading
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from urllib.parse import parse_qs, urlparse
 
-from workers.adapters import rules
-from workers.adapters.base import BpmnError
+from engine import BpmnError, departments
 
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS calls (key TEXT PRIMARY KEY, topic TEXT, count INTEGER NOT NULL, answer TEXT);
@@ -51,7 +50,7 @@ class DepartmentLedger:
 
     def _decide(self, topic: str, variables: dict) -> tuple[int, dict]:
         try:
-            return 200, rules.decide(topic, variables, self._next_number)
+            return 200, departments.decide(topic, variables, self._next_number)
         except BpmnError as exc:
             return 422, {"bpmnError": {"code": exc.code, "message": exc.message, "variables": exc.variables}}
 
@@ -59,7 +58,7 @@ class DepartmentLedger:
         row = self._db.execute("SELECT last FROM numbers WHERE kind = ?", (kind,)).fetchone()
         last = (row[0] if row else 0) + 1
         self._db.execute("INSERT OR REPLACE INTO numbers (kind, last) VALUES (?, ?)", (kind, last))
-        return f"{rules.PREFIX.get(kind, 'DZ')}{last:010d}"
+        return f"{departments.number_prefix(kind)}{last:010d}"
 
     def calls(self, key: str | None = None) -> dict:
         with self._lock:
@@ -84,7 +83,8 @@ class DepartmentServer(ThreadingHTTPServer):
     def __init__(self, address, db_path: str, fail_first: int = 0, failing_topics=()):
         super().__init__(address, _Handler)
         self.ledger = DepartmentLedger(db_path)
-        self.fail_first, self.failing_topics = fail_first, set(failing_topics)
+        self.fail_first = fail_first
+        self.failing_topics = set(failing_topics)
 
     @property
     def url(self) -> str:
@@ -123,7 +123,8 @@ class _Handler(BaseHTTPRequestHandler):
         self._answer(200, self.server.ledger.calls(key))
 
     def do_POST(self):
-        topic, key = urlparse(self.path).path.strip("/"), self.headers.get("Idempotency-Key")
+        topic = urlparse(self.path).path.strip("/")
+        key = self.headers.get("Idempotency-Key")
         if not key:
             return self._answer(400, {"error": "Idempotency-Key header required"})
         try:

@@ -1,8 +1,9 @@
 """Workers inside the embedded app: a thread that serves every topic through the engine directly."""
 import logging
 
-from engine import Conflict, EngineContext, external, Invalid, NotFound, WakeableLoop
-from workers.adapters.base import AdapterError, BpmnError
+from engine import (
+    AdapterError, BpmnError, Conflict, EngineContext, external, Invalid, NotFound, plan_for, TaskKind, WakeableLoop
+)
 
 log = logging.getLogger(__name__)
 
@@ -19,8 +20,14 @@ class InProcessWorker(WakeableLoop):
                  lock_ms: int = 60_000, poll_seconds: float = 1.0):
         super().__init__()
         self.interval = poll_seconds
-        self.session_factory, self.adapter, self.clock, self.calendar = session_factory, adapter, clock, calendar
-        self.topics, self.worker_id, self.lock_ms, self.poll_seconds = topics, worker_id, lock_ms, poll_seconds
+        self.session_factory = session_factory
+        self.adapter = adapter
+        self.clock = clock
+        self.calendar = calendar
+        self.topics = topics
+        self.worker_id = worker_id
+        self.lock_ms = lock_ms
+        self.poll_seconds = poll_seconds
 
     def _context(self, session) -> EngineContext:
         return EngineContext(session=session, clock=self.clock, calendar=self.calendar)
@@ -48,16 +55,17 @@ class InProcessWorker(WakeableLoop):
 
     def _handle(self, ctx, locked) -> None:
         task_id = locked.task.id
-        backoff = int(locked.task.properties.get("retryBackoffSeconds", "10")) * 1000
         try:
             self._answer(ctx, locked)
         except AdapterError as exc:
             ctx.session.rollback()
-            external.handle_failure(ctx, task_id, self.worker_id, str(exc), None, None, backoff)
+            plan = plan_for(locked.task)
+            external.handle_failure(ctx, task_id, self.worker_id, str(exc), None, plan.retries_left, plan.backoff_ms)
         except Invalid as exc:  # the answer does not fit the diagram: retried, then an incident
             ctx.session.rollback()
             message = "；".join(p.message for p in exc.as_problems())
-            external.handle_failure(ctx, task_id, self.worker_id, message, None, None, backoff)
+            plan = plan_for(locked.task)
+            external.handle_failure(ctx, task_id, self.worker_id, message, None, plan.retries_left, plan.backoff_ms)
         except (Conflict, NotFound) as exc:
             ctx.session.rollback()
             log.info("task %s moved on: %s", task_id, exc)
@@ -73,5 +81,5 @@ class InProcessWorker(WakeableLoop):
         external.complete(ctx, locked.task.id, self.worker_id, result)
 
     def after_commit(self, ctx, changes) -> None:
-        if any(t.kind == "service" for t in changes.opened):
+        if any(t.kind == TaskKind.SERVICE for t in changes.opened):
             self.wake()

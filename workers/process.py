@@ -11,11 +11,10 @@ import threading
 import time
 import traceback
 
-from workers.adapters.base import AdapterError, BpmnError
+from engine import AdapterError, BpmnError, retry_plan
 from workers.client import EngineRestError, plain_variables
 
 log = logging.getLogger("workers")
-MAX_BACKOFF_MS = 3_600_000
 EMPTY_ANSWER_PAUSE_S = 0.5
 
 
@@ -23,24 +22,15 @@ def idempotency_key(task: dict) -> str:
     return f"{task['processInstanceId']}:{task['activityId']}"
 
 
-def retry_plan(task: dict) -> tuple[int, int]:
-    """(retries left after this failure, ms before the next attempt) from the task's BPMN properties.
-
-    ``retries`` counts retries after the first failure; the back-off doubles with each failure.
-    """
-    props = task.get("extensionProperties") or {}
-    configured = int(props.get("retries", 3))
-    left = configured if task.get("retries") is None else max(task["retries"] - 1, 0)
-    failures = max(configured - left + 1, 1)
-    backoff_ms = int(float(props.get("retryBackoffSeconds", 10)) * 1000) * 2 ** (failures - 1)
-    return left, min(backoff_ms, MAX_BACKOFF_MS)
-
-
 class ExternalWorker:
     def __init__(self, client, adapters: dict, worker_id: str, max_tasks: int = 1, lock_ms: int = 60_000,
                  wait_ms: int = 10_000, pause_after_call_ms: int = 0):
-        self.client, self.adapters, self.worker_id = client, adapters, worker_id
-        self.max_tasks, self.lock_ms, self.wait_ms = max_tasks, lock_ms, wait_ms
+        self.client = client
+        self.adapters = adapters
+        self.worker_id = worker_id
+        self.max_tasks = max_tasks
+        self.lock_ms = lock_ms
+        self.wait_ms = wait_ms
         self.pause_after_call_ms = pause_after_call_ms  # tests: a window to kill the process in
         self.stopping = threading.Event()
         self.handled = 0
@@ -70,7 +60,8 @@ class ExternalWorker:
         log.info("worker %s stopped after %d tasks", self.worker_id, self.handled)
 
     def handle(self, task: dict) -> None:
-        task_id, topic = task["id"], task["topicName"]
+        task_id = task["id"]
+        topic = task["topicName"]
         try:
             result = self.adapters[topic].call(topic, plain_variables(task.get("variables")), idempotency_key(task))
             if self.pause_after_call_ms:
@@ -79,13 +70,15 @@ class ExternalWorker:
         except BpmnError as exc:
             self._report(self.client.bpmn_error, task_id, self.worker_id, exc.code, exc.message, exc.variables)
         except AdapterError as exc:
-            left, backoff = retry_plan(task)
+            # the engine's one policy, from the extension properties fetchAndLock included
+            plan = retry_plan(task.get("extensionProperties"), task.get("retries"))
             self._report(self.client.failure, task_id, self.worker_id, str(exc), traceback.format_exc(limit=3),
-                         left, backoff)
+                         plan.retries_left, plan.backoff_ms)
         except EngineRestError as exc:
             if exc.status == 400:  # the answer does not fit the diagram: a failed attempt, then an incident
-                left, backoff = retry_plan(task)
-                self._report(self.client.failure, task_id, self.worker_id, str(exc), None, left, backoff)
+                plan = retry_plan(task.get("extensionProperties"), task.get("retries"))
+                self._report(self.client.failure, task_id, self.worker_id, str(exc), None, plan.retries_left,
+                             plan.backoff_ms)
             else:
                 log.info("task %s not completed: %s", task_id, exc)  # e.g. 409: our lock lapsed, another took it
         self.handled += 1

@@ -5,7 +5,7 @@ from flask import jsonify
 from marshmallow import ValidationError
 from werkzeug.exceptions import HTTPException
 
-from engine import errors as engine_errors
+from engine import errors as engine_errors, reported_retries
 
 INT_RANGE = 2**31
 STATUS = {engine_errors.NotFound: 404, engine_errors.Conflict: 409, engine_errors.Forbidden: 403,
@@ -127,7 +127,7 @@ def external_task_dto(task, case, worker_id=None) -> dict:
         "createTime": camunda_date(task.created_at),
         "processDefinitionId": task.definition_id, "processDefinitionKey": definition_key(task.definition_id),
         "processDefinitionVersionTag": None, "processInstanceId": task.case_id,
-        "retries": task.retries if task.error_message is not None else None,
+        "retries": reported_retries(task),
         "suspended": False, "workerId": worker_id or task.lock_owner, "topicName": task.topic,
         "tenantId": None, "priority": 0, "businessKey": case.business_key if case else None,
     }

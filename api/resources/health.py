@@ -17,7 +17,7 @@ from sqlalchemy import func, select, text
 
 from api.auth import current_actor
 from api.extensions import db
-from engine import Incident, OPEN_TASK_STATES, Task, TaskState
+from engine import Incident, OPEN_TASK_STATES, Task, TaskKind, TaskState
 
 blp = Blueprint("health", __name__, url_prefix=None, description="健康检查与指标")
 
@@ -107,7 +107,7 @@ class DatabaseCollector:
             overdue.add_metric([region], late)
         failures = CounterMetricFamily("newborn_worker_failures", "Service-task attempts that failed")
         failures.add_metric([], session.scalar(select(func.coalesce(func.sum(Task.attempts - 1), 0)).where(
-            Task.kind == "service", Task.attempts > 1)) or 0)
+            Task.kind == TaskKind.SERVICE.value, Task.attempts > 1)) or 0)
         incidents = GaugeMetricFamily("newborn_incidents_open", "Unresolved incidents")
         incidents.add_metric([], session.scalar(select(func.count()).select_from(Incident).where(
             Incident.resolved_at.is_(None))))

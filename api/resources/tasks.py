@@ -9,7 +9,7 @@ from api.services import engine_context
 from api.views import applicant_summary, task_row
 from engine import (
     Case, ELicence, may_see_task, NotFound, OPEN_TASK_STATES, Role, spec_cache, Task, TaskCandidate,
-    tasks as engine_tasks, timeline, User, visible_tasks
+    TaskKind, tasks as engine_tasks, TaskState, timeline, User, visible_tasks
 )
 
 blp = Blueprint("tasks", __name__, url_prefix="/api/v1/tasks", description="办事员任务")
@@ -35,11 +35,11 @@ def _filtered(query, actor, now, by_keys: bool = False):
         stmt = stmt.where(Task.state.in_(OPEN_TASK_STATES))
     elif state != "all":
         stmt = stmt.where(Task.state == state)
-    stmt = stmt.where(Task.kind == query.get("kind", "user"))
+    stmt = stmt.where(Task.kind == query.get("kind", TaskKind.USER.value))
     if query.get("mine"):
         stmt = stmt.where(Task.assignee == actor.username)
     if query.get("claimable"):
-        stmt = stmt.where(Task.state == "ready", Task.assignee.is_(None))
+        stmt = stmt.where(Task.state == TaskState.READY.value, Task.assignee.is_(None))
     group = query.get("group") or query.get("department")
     if group and state in ("open", *OPEN_TASK_STATES):
         stmt = stmt.where(Task.id.in_(select(TaskCandidate.task_id).where(TaskCandidate.group == group)))
@@ -61,7 +61,7 @@ def _on_postgresql() -> bool:
 
 def _keys_apply(query) -> bool:
     """The open-work keys index open user tasks, on PostgreSQL alone (SQLite lists by candidate rows)."""
-    return (_on_postgresql() and query.get("kind", "user") == "user"
+    return (_on_postgresql() and query.get("kind", TaskKind.USER.value) == TaskKind.USER.value
             and query.get("state", "open") in ("open", *OPEN_TASK_STATES))
 
 

@@ -1,0 +1,7 @@
+"""The BPMN model: safe XML parsing (``safe_xml``), the Camunda-aware SpiffWorkflow parser (``parser``),
+what the engine reads of a diagram (``model``: activities, lanes and their department codes, extension
+properties), deploy validation (``validation``), the restricted expression engine (``expressions``) and
+the spec and state serializers (``serializer``).
+
+May import ``engine.errors`` and ``engine.states`` only: it knows no rows, no cases and no time.
+"""

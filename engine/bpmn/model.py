@@ -12,6 +12,13 @@ NS = {"bpmn": BPMN_NS, "camunda": CAMUNDA_NS}
 
 USER, SERVICE, MILESTONE, END = "user", "service", "milestone", "end"
 LANE_PREFIX = "lane_"  # lanes are ``lane_<code>``, the code being the department's candidate group
+# Lane-name keywords -> lane codes (bpmn/README.md "Lanes"), first match wins: the last guess for a
+# lane whose id is not ``lane_<code>`` and a task without candidate groups. (Migration 0002 keeps its
+# own frozen copy: released migrations never change.)
+LANE_KEYWORDS = (("疾控", "cdc"), ("接种", "cdc"), ("卫健", "health"), ("助产", "health"), ("公安", "police"),
+                 ("派出所", "police"), ("医保", "medical_insurance"), ("医疗保障", "medical_insurance"),
+                 ("人社", "hrss"), ("人力资源", "hrss"), ("社保", "hrss"), ("税务", "tax"),
+                 ("政务", "service_center"), ("好差评", "service_center"), ("邮政", "post"), ("申请人", "applicant"))
 
 
 def process_properties(process_element) -> dict:
@@ -35,9 +42,22 @@ class LaneCodes:
     by_name: dict = field(default_factory=dict)
 
     def department(self, spec, groups: list[str]) -> str | None:
-        """The lane's code; else (a lane id not ``lane_<code>``, or no lane) the first candidate group."""
+        """The lane's code; else (a lane id not ``lane_<code>``, or no lane) the first candidate group;
+        else the code a keyword of the lane's name points to; else None."""
         code = self.by_node.get(spec.bpmn_id) or self.by_name.get(spec.lane)
-        return code or (groups[0] if groups else None)
+        if code:
+            return code
+        if groups:
+            return groups[0]
+        return keyword_code(spec.lane)
+
+
+def keyword_code(lane_name: str | None) -> str | None:
+    """The lane code a lane's name suggests (``LANE_KEYWORDS``), or None."""
+    for word, code in LANE_KEYWORDS:
+        if lane_name and word in lane_name:
+            return code
+    return None
 
 
 def lane_codes(root) -> LaneCodes:

@@ -26,10 +26,6 @@ DEFAULTS = {"warningWorkingDays": 1, "escalationLevel1WorkingDays": 1, "escalati
 LOOKAHEAD = timedelta(days=40)  # no warning is set further ahead of its due time than this
 LEVEL_LABELS = {EscalationLevel.WARNING: "黄灯预警", EscalationLevel.OVERDUE: "红灯超期",
                 EscalationLevel.LEVEL1: "一级督办（部门负责人）", EscalationLevel.LEVEL2: "二级督办（区级监察）"}
-# Lane-name keywords -> lane codes, only for a task row without a department (0002 found none for it)
-DEPARTMENTS = (("疾控", "cdc"), ("卫健", "health"), ("助产", "health"), ("公安", "police"),
-               ("派出所", "police"), ("医保", "medical_insurance"), ("人社", "hrss"),
-               ("税务", "tax"), ("政务服务", "service_center"), ("好差评", "service_center"))
 _session_factories: dict = {}  # set by the scheduler at start: job functions take only ids
 
 
@@ -87,16 +83,14 @@ def case_plan(calendar, case: Case, definition_props: dict) -> list[Firing]:
 
 
 def department_of(task) -> str | None:
-    """The task's lane code (its ``department`` column); else the old guess from its groups and lane name.
+    """The task's lane code (its ``department`` column, set at deploy by ``engine.bpmn.model``, the
+    lane-name keywords included); else its first candidate group; else its lane's name.
     ``task`` is a ``Task`` or a row with the same attributes."""
     if task.department:
         return task.department
-    if task.kind == "user" and task.candidate_groups:
+    if task.candidate_groups:
         return task.candidate_groups[0]
-    for word, code in DEPARTMENTS:
-        if task.lane and word in task.lane:
-            return code
-    return task.lane or (task.candidate_groups or [None])[0]
+    return task.lane
 
 
 def _task_open(task: Task | None) -> bool:

@@ -8,7 +8,7 @@ from engine.store.db import insert_later
 
 from engine.notify import timeline
 from engine.store.models import Case, CaseItem, Notice, OutboxMessage
-from engine.states import ItemStatus
+from engine.states import CaseStatus, ItemStatus, TaskState
 
 NOTICE_TITLES = {"acceptance": "受理通知书", "correction": "补正告知书", "refusal": "不予受理通知书"}
 ITEM_NAMES = {
@@ -80,13 +80,13 @@ def on_step(ctx, case: Case, changes, workflow=None) -> None:
             queue_sms(ctx, case, "ready_for_pickup", code, item=ITEM_NAMES.get(code, code),
                       place=delivery["place"])
     for task in changes.closed:
-        if task.topic == POST_TOPIC and task.state == "completed":
+        if task.topic == POST_TOPIC and task.state == TaskState.COMPLETED:
             tracking = _task_value(workflow, task.id, "tracking_number")
             if tracking:
                 for item in items.values():
                     if item.status == ItemStatus.DONE.value and delivery_of(case, item).get("method") == "post":
                         record_tracking(ctx, case, item, str(tracking), task.completed_by)
-    if changes.case_finished and case.status == "completed":
+    if changes.case_finished and case.status == CaseStatus.COMPLETED:
         queue_sms(ctx, case, "completed", "1")
         queue_sms(ctx, case, "please_rate", "1")
 

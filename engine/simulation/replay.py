@@ -2,13 +2,11 @@
 
 Each virtual day: cases arrive at 09:00; on working days every department completes up to its
 capacity of waiting tasks (acceptance reviews are accepted; service tasks are completed through
-``engine.work.external`` with deterministic fake results, or fail at ``failure_rate`` and retry until
-they become incidents); at 23:59:59 ``escalation.fire_due`` fires what has come due, and the day is
+``engine.work.external`` with the answers of the simulated departments (``departments``), which fail at
+``failure_rate`` and retry by the one retry policy until they become incidents); at 23:59:59 ``escalation.fire_due`` fires what has come due, and the day is
 counted per department: open, overdue, escalated.
 """
 import gc
-import hashlib
-import random
 import tempfile
 from collections import Counter, defaultdict
 from contextlib import contextmanager
@@ -27,10 +25,12 @@ from engine.deadlines.clock import VirtualClock
 from engine.context import EngineContext
 from engine.store.db import make_engine, make_session_factory, upgrade
 from engine.definitions import deploy, latest_for_region
-from engine.errors import EngineError
+from engine.errors import AdapterError, BpmnError, EngineError
 from engine.store.models import Escalation, Task
-from engine.states import OPEN_TASK_STATES, Role, TaskKind, TaskState
+from engine.states import Decision, FormKey, OPEN_TASK_STATES, Role, TaskKind, TaskState
 from engine.store.workflow_cache import workflow_cache
+from engine.simulation.departments import SimulatedDepartment
+from engine.work.retries import plan_for
 
 ROOT = Path(__file__).resolve().parents[2]
 WORKER = "simulation"
@@ -39,14 +39,6 @@ DEFAULT_FACTS = {"newborn_named": True, "ethnicity_differs": False, "applicant_i
                  "card_chosen": True, "maternity_chosen": True, "delivery_by_post": False,
                  "hukou_follows": "father", "father_collects": False, "marriage_licence_on_record": True}
 CASE_ROW = "case"  # the department column of case-level (whole promise) escalations
-# topic -> e-licence kind, as the simulated departments answer (workers/adapters/rules.py ISSUES) and
-# as the regions' service tasks declare it (property ``outputs``: ``elicence:object``)
-TOPIC_LICENCES = {"birth_certificate.issue": "birth_certificate",
-                  "vaccination_certificate.issue": "vaccination_certificate",
-                  "hukou_registration.register": "hukou_registration", "medical_insurance.enrol": "medical_insurance",
-                  "social_security_card.issue": "social_security_card",
-                  "maternity_reimbursement.settle": "maternity_reimbursement",
-                  "parenting_guidance.register": "parenting_guidance"}
 # what ``escalation.department_of`` reads: a row of these columns stands in for the Task
 DEPARTMENT_COLUMNS = (Task.department, Task.kind, Task.candidate_groups, Task.lane)
 
@@ -128,18 +120,21 @@ def batch_gc():
 
 class Simulation:
     def __init__(self, config: SimulationConfig, calendar: WorkingCalendar | None = None, progress=None):
-        self.config, self.progress = config, progress or (lambda done, total: None)
+        self.config = config
+        self.progress = progress or (lambda done, total: None)
         self.calendar = calendar or default_calendar()
         self.url = config.database_url or f"sqlite:///{tempfile.mkdtemp(prefix='simulation-')}/simulation.db"
         self.clock = VirtualClock(datetime.combine(config.start.date(), time(9)))
-        self.random = random.Random(config.seed)
+        self.department = SimulatedDepartment(failure_rate=config.failure_rate, seed=config.seed)
         self.counter = StepCounter()
         self._departments: dict = {}  # (definition id, bpmn id) -> department: fixed by the activity
 
     def run(self) -> SimulationResult:
         engine = open_database(self.url)
         factory = make_session_factory(engine)
-        rows, started, fired = [], 0, Counter()
+        rows = []
+        started = 0
+        fired = Counter()
         with batch_gc(), workflow_cache.at_least(self.config.cases), factory() as session:
             ctx = EngineContext(session=session, clock=self.clock, calendar=self.calendar,
                                 listeners=[self.counter])
@@ -166,8 +161,9 @@ class Simulation:
         self.items = [i.strip() for i in definition.properties.get("items", "").split(",") if i.strip()]
 
     def _arrivals(self, ctx, day, index: int) -> int:
-        n, d = self.config.cases, self.config.days
-        count = n * (index + 1) // d - n * index // d
+        total = self.config.cases
+        days = self.config.days
+        count = total * (index + 1) // days - total * index // days  # spread evenly, every case once
         self.clock.set(datetime.combine(day, time(9)))
         for number in range(count):
             facts = {**self.config.facts, "items": self.items}
@@ -205,10 +201,11 @@ class Simulation:
         rows = ctx.session.execute(
             select(Task.id, Task.kind, Task.topic, Task.definition_id, Task.bpmn_id).where(
                 Task.state == TaskState.READY.value,
-                (Task.form_key.is_(None)) | (Task.form_key != "supplement"),  # the family's, not a department's
+                (Task.form_key.is_(None)) | (Task.form_key != FormKey.SUPPLEMENT.value),  # the family's, not a department's
                 (Task.retry_at.is_(None)) | (Task.retry_at <= self.clock.now()))
             .order_by(Task.created_at, Task.id)).all()
-        chosen, room = [], {}
+        chosen = []
+        room = {}
         for task in rows:
             dept = self._department(ctx.session, task.definition_id, task.bpmn_id)
             room.setdefault(dept, self.config.capacity.get(dept, self.config.default_capacity) - used[dept])
@@ -226,18 +223,14 @@ class Simulation:
         if service:
             topics = {t.topic: 60_000 for t in service}
             for locked in external.fetch_and_lock(ctx, WORKER, topics, len(service)):
-                self._guarded(ctx, self._serve, locked.task)
+                self._guarded(ctx, self._serve, locked)
 
     def _review(self, ctx, task_id: str) -> None:
         tasks.claim(ctx, SIMULATOR, task_id)
-        tasks.complete(ctx, SIMULATOR, task_id, {"decision": "accept"})
+        tasks.complete(ctx, SIMULATOR, task_id, {"decision": Decision.ACCEPT.value})
 
-    def _serve(self, ctx, task) -> None:
-        if self.random.random() < self.config.failure_rate:
-            backoff = int(task.properties.get("retryBackoffSeconds", "10")) * 1000
-            external.handle_failure(ctx, task.id, WORKER, "模拟部门系统故障", None, None, backoff)
-        else:
-            external.complete(ctx, task.id, WORKER, _fake_result(task))
+    def _serve(self, ctx, locked) -> None:
+        serve_simulated(ctx, self.department, locked, WORKER)
 
     @staticmethod
     def _guarded(ctx, action, arg) -> None:
@@ -250,12 +243,13 @@ class Simulation:
         """Open and overdue tasks per department: one aggregate query, grouped by activity."""
         overdue = when((Task.due_at.is_not(None) & (Task.limit_working_days > 0)
                         & (Task.due_at <= self.clock.now()), 1), else_=0)
-        open_count, overdue_count = Counter(), Counter()
+        open_count = Counter()
+        overdue_count = Counter()
         for definition_id, bpmn_id, form_key, number, late in session.execute(
                 select(Task.definition_id, Task.bpmn_id, Task.form_key, func.count(), func.sum(overdue))
                 .where(Task.state.in_(OPEN_TASK_STATES))
                 .group_by(Task.definition_id, Task.bpmn_id, Task.form_key)):
-            if form_key == "supplement":
+            if form_key == FormKey.SUPPLEMENT:
                 continue
             dept = self._department(session, definition_id, bpmn_id)
             open_count[dept] += number
@@ -266,17 +260,21 @@ class Simulation:
         return [DayRow(day.isoformat(), d, open_count[d], overdue_count[d], escalated[d]) for d in departments]
 
 
-def _fake_result(task) -> dict:
-    if task.topic == "marriage_licence.check":
-        return {"marriage_licence_found": True}
-    if task.topic == "hukou_registration.register":
-        result = {"hukou_refused": False}
-    else:
-        result = {}
-    if task.topic in TOPIC_LICENCES:
-        digest = int(hashlib.sha256(f"{task.case_id}:{task.bpmn_id}".encode()).hexdigest()[:10], 16)
-        result["elicence"] = {"kind": TOPIC_LICENCES[task.topic], "number": f"SIM{digest % 10**10:010d}"}
-    return result
+def serve_simulated(ctx, department: SimulatedDepartment, locked, worker_id: str) -> None:
+    """One locked service task answered by the simulated department: completed, failed by the retry
+    policy, or ended by a BPMN error. Commits (each answer is one engine step or one failure)."""
+    task = locked.task
+    key = f"{task.case_id}:{task.bpmn_id}"  # the workers' idempotency key: the case and the step
+    try:
+        result = department.call(task.topic, locked.variables, key)
+    except AdapterError as exc:
+        plan = plan_for(task)
+        external.handle_failure(ctx, task.id, worker_id, str(exc), None, plan.retries_left, plan.backoff_ms)
+        return
+    except BpmnError as exc:
+        external.bpmn_error(ctx, task.id, worker_id, exc.code, exc.message, exc.variables)
+        return
+    external.complete(ctx, task.id, worker_id, result)
 
 
 def escalation_counts(database_url: str) -> Counter:

@@ -13,7 +13,7 @@ from engine.store.models import Case, CaseItem, Definition, Evaluation, Task
 from engine.deadlines import sla
 from engine.deadlines.sla import CASE_PROMISE, TARGET, deadline_after, is_promise, limit_of, working_days
 from engine.store.transaction import begin_step
-from engine.states import CaseStatus, ItemStatus
+from engine.states import CaseStatus, Decision, FormKey, ItemStatus
 
 ITEM_NAMES = notices.ITEM_NAMES
 
@@ -21,6 +21,12 @@ ITEM_NAMES = notices.ITEM_NAMES
 def start_case(ctx, region: str, items: list[str], form: dict, facts: dict, applicant_id=None,
                phone=None, institution=None, business_key=None, definition: Definition | None = None,
                variables: dict | None = None) -> Case:
+    """Start a case of the region's latest definition (or ``definition``) and run it to its first waits.
+
+    Commits: the case, its items (chosen ones pending, the others not applicable) and its first task rows
+    in one step. A diagram that fails at once leaves the case committed as ``failed`` with an incident
+    (returned, not raised). Raises ``NotFound`` when the region has no deployed process.
+    """
     definition = definition or latest_for_region(ctx.session, region)
     now = ctx.now()
     props = definition.properties
@@ -54,28 +60,30 @@ def start_case(ctx, region: str, items: list[str], form: dict, facts: dict, appl
 
 
 def on_user_task_completed(ctx, case: Case, form_key: str | None, data: dict) -> None:
-    """Engine meaning of the acceptance-review and supplement forms (bpmn/README.md)."""
+    """Engine meaning of the acceptance-review and supplement forms (bpmn/README.md): acceptance dates
+    the case and issues the 受理通知书; a correction pauses the promise clock; a refusal issues the 不予受理
+    notice; a supplement resumes the clock and moves the deadline. Runs inside the caller's step (no commit)."""
     now = ctx.now()
-    if form_key == "acceptance_review":
+    if form_key == FormKey.ACCEPTANCE_REVIEW:
         decision = data.get("decision")
-        if decision == "accept":
+        if decision == Decision.ACCEPT:
             case.accepted_at = now
             notices.issue_notice(ctx, case, "acceptance", _notice_body(case))
             if is_promise(case.deadline_kind):
                 notices.queue_sms(ctx, case, "accepted", "1", deadline=_date(case.deadline))
             else:  # no stated promise: the family is told no date (an internal target is for staff)
                 notices.queue_sms(ctx, case, "accepted_no_promise", "1")
-        elif decision == "correct":
+        elif decision == Decision.CORRECT:
             sla.pause_promise(case, now)
             materials = listed(data.get("materials"))
             notices.issue_notice(ctx, case, "correction", {**_notice_body(case), "materials": materials})
             notices.queue_sms(ctx, case, "correction", now.isoformat(), materials="、".join(materials))
             timeline.record(ctx, case.id, "clock_paused", detail={"materials": materials})
-        elif decision == "refuse":
+        elif decision == Decision.REFUSE:
             reasons = listed(data.get("reasons")) or [str(data.get("refusal_reason") or "不符合受理条件")]
             notices.issue_notice(ctx, case, "refusal", {**_notice_body(case), "reasons": reasons})
             notices.queue_sms(ctx, case, "refused", "1", reasons="；".join(reasons))
-    elif form_key == "supplement":
+    elif form_key == FormKey.SUPPLEMENT:
         paused = sla.resume_promise(ctx.calendar, case, now)
         if paused is not None:
             timeline.record(ctx, case.id, "clock_resumed", detail={"paused_working_days": paused})
@@ -102,7 +110,8 @@ def _date(moment) -> str:
 
 
 def get_case(ctx, case_id: str, for_update=False) -> Case:
-    """The case; ``for_update`` starts a step: write lock (SQLite) or row lock (PostgreSQL), then a fresh read."""
+    """The case; ``for_update`` starts a step: write lock (SQLite) or row lock (PostgreSQL), then a fresh
+    read. Raises ``NotFound``."""
     query = select(Case).where(Case.id == case_id)
     if for_update:
         begin_step(ctx.session)
@@ -128,6 +137,7 @@ def case_of_task(ctx, task_id: str) -> Case:
 
 
 def evaluate(ctx, case_id: str, score: int, comment: str, by: str) -> Evaluation:
+    """The family's 好差评 of a completed case, once; commits. Raises ``InvalidTransition`` otherwise."""
     case = get_case(ctx, case_id, for_update=True)
     if case.status != CaseStatus.COMPLETED.value:
         raise InvalidTransition("办件办结后才能评价", field="case")

@@ -11,18 +11,16 @@ from engine.scope import Actor, require
 from engine.errors import Forbidden, InvalidTransition, NotFound
 from engine.definitions import spec_cache
 from engine.store.models import Task
-from engine.states import OPEN_TASK_STATES, Role, TaskKind, TaskState
+from engine.states import FAMILY_GROUP, FormKey, OPEN_TASK_STATES, Role, TaskKind, TaskState
 from engine.work.tasks import ROW, check_form, finish
 
-FAMILY_GROUP = "applicant"
-SUPPLEMENT = "supplement"
-
-
 def is_family_task(task: Task) -> bool:
+    """A user task offered to the family's group (``FAMILY_GROUP``)."""
     return task.kind == TaskKind.USER.value and FAMILY_GROUP in (task.candidate_groups or [])
 
 
 def open_family_tasks(ctx, case_id: str) -> list[Task]:
+    """The case's open family tasks, oldest first (reads only)."""
     rows = ctx.session.scalars(select(Task).where(
         Task.case_id == case_id, Task.kind == TaskKind.USER.value, Task.state.in_(OPEN_TASK_STATES))
         .order_by(Task.created_at)).all()
@@ -40,7 +38,7 @@ def complete(ctx, actor: Actor, case_id: str, task_id: str, data: dict) -> Task:
     ctx.session.refresh(task)
     if not is_family_task(task):
         raise Forbidden("该任务由部门办理，不是申请人的任务")
-    if task.form_key == SUPPLEMENT:
+    if task.form_key == FormKey.SUPPLEMENT:
         raise InvalidTransition("补正请通过 /cases/{id}/supplement 提交", field="task_id")
     if task.state != TaskState.READY.value:
         raise InvalidTransition("该任务已办理", field="task_id")

@@ -20,15 +20,16 @@ from engine.errors import Problem, ProcessFailure, StepRefused
 from engine.store.models import Case, CaseItem, Definition, Incident, Task, TaskCandidate
 from engine.deadlines import sla
 from engine.deadlines.sla import TASK_PROMISE, deadline_after, is_promise, limit_of
-from engine.states import CaseStatus, ItemStatus, OPEN_TASK_STATES, TaskKind, TaskState
+from engine.states import CaseStatus, FAMILY_GROUP, FormKey, ItemStatus, OPEN_TASK_STATES, TaskKind, TaskState
 from engine.store.transaction import commit_step, no_lost_update
 from engine.store.workflow_cache import workflow_cache
+from engine.work.retries import DEFAULT_BACKOFF_SECONDS, DEFAULT_RETRIES
 
 state_serializer = StateSerializer()
 script_engine = RestrictedScriptEngine()
-FAMILY_GROUP, SUPPLEMENT = "applicant", "supplement"  # the family's candidate group; 补正's form key
 ESCALATION_DEFAULTS = {"warningWorkingDays": "1", "escalationLevel1WorkingDays": "1",
-                       "escalationLevel2WorkingDays": "2", "retries": "3", "retryBackoffSeconds": "10"}
+                       "escalationLevel2WorkingDays": "2", "retries": str(DEFAULT_RETRIES),
+                       "retryBackoffSeconds": str(DEFAULT_BACKOFF_SECONDS)}
 
 
 @dataclass
@@ -214,10 +215,10 @@ def _follow_family_clock(ctx, case: Case, waiting_acts: list[dict]) -> None:
     outcome pauses itself), e.g. 河北's trip to collect and upload the new 户口页."""
     keys = {act.get("form_key") for act in waiting_acts}
     owed = [act for act in waiting_acts
-            if FAMILY_GROUP in act.get("candidate_groups", []) and act.get("form_key") != SUPPLEMENT]
+            if FAMILY_GROUP in act.get("candidate_groups", []) and act.get("form_key") != FormKey.SUPPLEMENT]
     if owed and sla.pause_promise(case, ctx.now()):
         timeline.record(ctx, case.id, "clock_paused", detail={"family_task": owed[0].get("name")})
-    elif not owed and SUPPLEMENT not in keys and case.paused_at is not None:
+    elif not owed and FormKey.SUPPLEMENT.value not in keys and case.paused_at is not None:
         paused = sla.resume_promise(ctx.calendar, case, ctx.now())
         timeline.record(ctx, case.id, "clock_resumed", detail={"paused_working_days": paused})
 
@@ -226,7 +227,7 @@ def _derive_status(case: Case, waiting_form_keys: set) -> None:
     """An open case is in 补正 while the family owes a supplement, else in review until accepted."""
     if not CaseStatus(case.status).is_open:
         return
-    if SUPPLEMENT in waiting_form_keys:
+    if FormKey.SUPPLEMENT.value in waiting_form_keys:
         case.status = CaseStatus.CORRECTION.value
     else:
         case.status = (CaseStatus.IN_PROGRESS if case.accepted_at else CaseStatus.REVIEW).value
@@ -274,7 +275,7 @@ def _apply_milestones(ctx, case, reached, changes) -> None:
         if item is None or item.status in (ItemStatus.DONE.value, ItemStatus.REFUSED.value,
                                            ItemStatus.NOT_APPLICABLE.value):
             continue
-        refused = act["properties"].get("itemStatus") == "refused"
+        refused = act["properties"].get("itemStatus") == ItemStatus.REFUSED.value
         item.status = (ItemStatus.REFUSED if refused else ItemStatus.DONE).value
         item.completed_at = ctx.now()
         reason_var = act["properties"].get("reasonVariable")

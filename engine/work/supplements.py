@@ -7,7 +7,7 @@ from engine.notify import timeline
 from engine.errors import InvalidTransition
 from engine.definitions import spec_cache
 from engine.store.models import Task
-from engine.states import OPEN_TASK_STATES, TaskState
+from engine.states import FormKey, OPEN_TASK_STATES, TaskState
 
 
 def merge_form(form: dict, changes: dict) -> dict:
@@ -22,14 +22,19 @@ def merge_form(form: dict, changes: dict) -> dict:
 
 
 def supply(ctx, actor, case_id: str, form: dict, facts: dict, materials: list[str], comment: str):
+    """The family's 补正: the case row locked, its form and facts replaced, the supplement task completed
+    and the clock resumed, in one engine step (commits). Raises ``InvalidTransition`` when nothing is owed."""
     case = cases.get_case(ctx, case_id, for_update=True)
     task = ctx.session.scalars(select(Task).where(
-        Task.case_id == case.id, Task.form_key == "supplement", Task.state.in_(OPEN_TASK_STATES))).first()
+        Task.case_id == case.id, Task.form_key == FormKey.SUPPLEMENT.value, Task.state.in_(OPEN_TASK_STATES))).first()
     if task is None:
         raise InvalidTransition("该办件当前无需补正", field="case")
     definition = spec_cache.version(ctx.session, case.definition_id)
-    case.form, case.facts = form, {**case.facts, **facts}
-    task.state, task.completed_at, task.completed_by = TaskState.COMPLETED.value, ctx.now(), actor.username
+    case.form = form
+    case.facts = {**case.facts, **facts}
+    task.state = TaskState.COMPLETED.value
+    task.completed_at = ctx.now()
+    task.completed_by = actor.username
 
     def act(_workflow, spiff_task):
         spiff_task.data.update({**facts, "supplied_materials": materials})
@@ -38,5 +43,5 @@ def supply(ctx, actor, case_id: str, form: dict, facts: dict, materials: list[st
     timeline.audit(ctx, actor.username, "supplement_received", case.id, task.id, {"materials": materials})
     runtime.run_step(ctx, case, definition, task, act, actor.username, "supplement_received",
                      {"materials": materials, "comment": comment},
-                     before_save=lambda: cases.on_user_task_completed(ctx, case, "supplement", {}))
+                     before_save=lambda: cases.on_user_task_completed(ctx, case, FormKey.SUPPLEMENT, {}))
     return case

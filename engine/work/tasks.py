@@ -9,7 +9,7 @@ from engine.scope import Actor, may_work_task, require
 from engine.errors import Conflict, Invalid, InvalidTransition, NotFound, Problem
 from engine.definitions import DeployedVersion, spec_cache
 from engine.store.models import Task
-from engine.states import Role, TaskKind, TaskState
+from engine.states import Decision, Delegation, FormKey, Role, TaskKind, TaskState
 
 
 def get_task(ctx, task_id: str, fresh: bool = False) -> Task:
@@ -79,10 +79,10 @@ def complete(ctx, actor: Actor, task_id: str, data: dict) -> Task:
     if task.state != TaskState.CLAIMED.value or task.assignee != actor.username:
         raise Conflict("任务须由认领人完成（或已被完成）", field="task_id")
     definition = spec_cache.version(ctx.session, task.definition_id)
-    if task.delegation != "pending":  # the owner completes with what the delegate resolved
+    if task.delegation != Delegation.PENDING:  # the owner completes with what the delegate resolved
         data = {**task.properties.get("resolved_data", {}), **data}
     check_form(definition.activities.get(task.bpmn_id, {}), data, task.form_key)
-    if task.delegation == "pending":
+    if task.delegation == Delegation.PENDING:
         return _resolve_delegation(ctx, actor, task, case, data)
     return finish(ctx, actor.username, task, case, definition, data,
                   ROW.state == TaskState.CLAIMED.value, ROW.assignee == actor.username, open_rows=open_rows)
@@ -123,7 +123,7 @@ def check_form(activity: dict, data: dict, form_key: str | None = None) -> None:
             problems.append(Problem(where, "invalid_choice", f"「{label}」须为 {'/'.join(options)} 之一"))
         elif not _type_ok(field.get("type"), value):
             problems.append(Problem(where, "invalid_type", f"「{label}」的值类型不正确"))
-    if form_key == "acceptance_review":
+    if form_key == FormKey.ACCEPTANCE_REVIEW:
         problems += _review_problems(data)
     if problems:
         raise Invalid("任务表单有误", problems)
@@ -143,9 +143,9 @@ def _type_ok(kind: str | None, value) -> bool:
 
 def _review_problems(data: dict) -> list[Problem]:
     decision = data.get("decision")
-    if decision == "correct" and not cases.listed(data.get("materials")):
+    if decision == Decision.CORRECT and not cases.listed(data.get("materials")):
         return [Problem("data.materials", "required", "补正须一次性列明全部需补正的材料")]
-    if decision == "refuse" and not (cases.listed(data.get("reasons")) or data.get("refusal_reason")):
+    if decision == Decision.REFUSE and not (cases.listed(data.get("reasons")) or data.get("refusal_reason")):
         return [Problem("data.refusal_reason", "required", "不予受理须写明理由")]
     return []
 
@@ -159,8 +159,11 @@ def delegate(ctx, actor: Actor, task_id: str, to_username: str, delegate_actor: 
     if delegate_actor is None or not may_work_task(delegate_actor, task):
         raise Invalid("委托对象须为同一部门的办事员", [Problem("user", "invalid_delegate", "委托对象须为同一部门的办事员")])
     # a delegate passing the work on keeps the original owner: the task resolves back to them
-    owner = task.owner if task.delegation == "pending" and task.owner else actor.username
-    task.owner, task.assignee, task.delegation = owner, to_username, "pending"
+    pending = task.delegation == Delegation.PENDING
+    owner = task.owner if pending and task.owner else actor.username
+    task.owner = owner
+    task.assignee = to_username
+    task.delegation = Delegation.PENDING.value
     timeline.record(ctx, task.case_id, "task_delegated", actor.username, task_id,
                     {"to": to_username})
     timeline.audit(ctx, actor.username, "task_delegated", task.case_id, task_id, {"to": to_username})
@@ -171,7 +174,8 @@ def delegate(ctx, actor: Actor, task_id: str, to_username: str, delegate_actor: 
 def _resolve_delegation(ctx, actor, task, case, data) -> Task:
     """The delegate's completion resolves the task back to its owner, as in Camunda."""
     task.properties = {**task.properties, "resolved_data": data}
-    task.assignee, task.delegation = task.owner, "resolved"
+    task.assignee = task.owner
+    task.delegation = Delegation.RESOLVED.value
     timeline.record(ctx, case.id, "task_resolved", actor.username, task.id, {"owner": task.owner})
     timeline.audit(ctx, actor.username, "task_resolved", case.id, task.id, {"owner": task.owner})
     ctx.session.commit()

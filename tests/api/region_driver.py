@@ -1,8 +1,8 @@
 """Driving one region's case over HTTP: the family submits, clerks of each lane work their tasks,
 the family does its own (applicant) tasks, the in-process worker does the service tasks."""
+from engine import FAMILY_GROUP
 from tests.api.helpers import User, worker_for
 
-FAMILY_GROUP = "applicant"
 ACCEPT = {"acceptance_review": {"decision": "accept"}}
 
 

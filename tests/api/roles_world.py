@@ -148,8 +148,11 @@ class World:
 
     def department_result(self, task_id: str) -> dict:
         """What the simulated department returns for the task, as Camunda typed variables."""
-        from engine.simulation.replay import _fake_result
+        from engine import departments
         with self.app.app_context():
-            values = _fake_result(db.session.get(Task, task_id))
+            task = db.session.get(Task, task_id)
+            key = f"{task.case_id}:{task.bpmn_id}"
+            values = departments.decide(task.topic, {"item": task.item, "marriage_licence_on_record": True},
+                                        lambda kind: departments.digest_number(kind, key))
         return {name: ({"type": "Json", "value": json.dumps(v)} if isinstance(v, (dict, list)) else {"value": v})
                 for name, v in values.items()}

@@ -5,7 +5,8 @@ from pathlib import Path
 import pytest
 from lxml import etree
 
-from bpmn_runner import REGIONS, bpmn_path
+from diagrams import REGIONS, bpmn_path
+from engine.bpmn.model import keyword_code
 from engine.definitions import parse_diagram
 
 BPMN = "{http://www.omg.org/spec/BPMN/20100524/MODEL}"
@@ -37,3 +38,11 @@ def test_lane_ids_not_named_after_a_code_fall_back_to_the_first_candidate_group(
     activities = parse_diagram(xml.encode("utf-8"), "race.bpmn").activities
     assert activities["work_0"]["lane"] == "审核窗口" and activities["work_0"]["department"] == "health"
     assert activities["work_9"]["lane"] == "接种单位" and activities["work_9"]["department"] == "cdc"
+
+
+def test_a_lane_named_but_not_coded_gives_its_tasks_the_code_its_name_suggests():
+    """The one table of lane-name keywords (engine/bpmn/model.py), for service tasks in such a lane."""
+    assert keyword_code("区公安局派出所") == "police"
+    assert keyword_code("县医疗保障局") == "medical_insurance"
+    assert keyword_code("审核窗口") is None
+    assert keyword_code(None) is None

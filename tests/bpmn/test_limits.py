@@ -4,7 +4,7 @@ from functools import lru_cache
 import pytest
 from lxml import etree
 
-from bpmn_runner import REGIONS, bpmn_path, element_properties
+from diagrams import REGIONS, bpmn_path, element_properties
 
 BPMN = "{http://www.omg.org/spec/BPMN/20100524/MODEL}"
 

@@ -3,7 +3,7 @@ import json
 import shutil
 import subprocess
 
-from bpmn_runner import ROOT
+from diagrams import ROOT
 
 
 def test_bpmnlint_recommended_clean():

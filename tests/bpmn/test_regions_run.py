@@ -1,10 +1,11 @@
-"""Every regional process runs to its end in SpiffWorkflow, surviving a save/reload per step."""
+"""Every regional process runs to its end through the real engine: each clerk, family and worker action
+is one engine step (``engine.work.runtime.run_step``) that saves the workflow and mirrors it into rows."""
 import pytest
 
-from bpmn_runner import REGIONS, BpmnError, Run, element_properties
+from case_run import BpmnError
+from diagrams import REGIONS, element_properties, offered_items
 
-QINBEI_ITEMS = ["birth_certificate", "vaccination_certificate", "hukou_registration", "social_security_card",
-                "maternity_reimbursement", "medical_insurance", "parenting_guidance"]
+QINBEI_ITEMS = offered_items("gx-qinzhou-qinbei")
 
 
 def all_done(items):
@@ -14,21 +15,21 @@ def all_done(items):
 # --- every region: the acceptance review ------------------------------------------------
 
 @pytest.mark.parametrize("region", REGIONS)
-def test_correct_then_accept_loops_through_supplement(region, base_data):
-    run = Run(region, base_data(region), answers={
+def test_correct_then_accept_loops_through_supplement(region, run_case, base_data):
+    run = run_case(region, base_data(region), answers={
         "acceptance_review": [{"decision": "correct", "materials": ["结婚证"]}, {"decision": "accept"}],
         "supplement": {"supplemented": True}})
-    assert run.workflow.is_completed()
+    assert run.ended()
     review = [i for i in run.handled if i in ("acceptance_review", "supplement")]
     assert review == ["acceptance_review", "supplement", "acceptance_review"]
     assert run.outcome() == "completed"
 
 
 @pytest.mark.parametrize("region", REGIONS)
-def test_refuse_ends_refused(region, base_data):
-    run = Run(region, base_data(region), answers={
+def test_refuse_ends_refused(region, run_case, base_data):
+    run = run_case(region, base_data(region), answers={
         "acceptance_review": {"decision": "refuse", "refusal_reason": "非婚内生育"}})
-    assert run.workflow.is_completed()
+    assert run.ended()
     assert run.handled[-1] == "acceptance_review" and "acceptance_review" not in run.handled[:-1]
     assert run.outcome() == "refused"
     # 河北 (004 五(一)1): the vaccination certificate was handed out at birth; the case records it at filing
@@ -46,8 +47,8 @@ def test_process_properties(region):
 
 # --- 钦北 ---------------------------------------------------------------------------------
 
-def test_qinbei_all_items_then_evaluation(base_data):
-    run = Run("gx-qinzhou-qinbei", base_data("gx-qinzhou-qinbei"))
+def test_qinbei_all_items_then_evaluation(run_case, base_data):
+    run = run_case("gx-qinzhou-qinbei", base_data("gx-qinzhou-qinbei"))
     assert run.outcome() == "completed"
     assert run.item_status() == all_done(QINBEI_ITEMS)
     done = run.done
@@ -58,14 +59,14 @@ def test_qinbei_all_items_then_evaluation(base_data):
     assert run.handled[-1] == "evaluation_invite"
 
 
-def test_qinbei_card_does_not_wait_for_insurance(base_data):
+def test_qinbei_card_does_not_wait_for_insurance(run_case, base_data):
     seen = []
 
     def check(run):
         open_ids = run.open_ids()
         if "social_security_card_issue" in open_ids and "medical_insurance_enrol" in open_ids:
             seen.append(True)
-    Run("gx-qinzhou-qinbei", base_data("gx-qinzhou-qinbei"), check=check)
+    run_case("gx-qinzhou-qinbei", base_data("gx-qinzhou-qinbei"), check=check)
     assert seen, "the card and the insurance enrolment should be open at the same time"
 
 
@@ -77,8 +78,8 @@ def test_qinbei_card_does_not_wait_for_insurance(base_data):
     ["vaccination_certificate", "parenting_guidance"],
     [i for i in QINBEI_ITEMS if i != "hukou_registration"],
 ])
-def test_qinbei_only_chosen_items_run(base_data, chosen):
-    run = Run("gx-qinzhou-qinbei", base_data("gx-qinzhou-qinbei", items=chosen))
+def test_qinbei_only_chosen_items_run(run_case, base_data, chosen):
+    run = run_case("gx-qinzhou-qinbei", base_data("gx-qinzhou-qinbei", items=chosen))
     assert run.outcome() == "completed"
     assert run.item_status() == all_done(chosen)
     item_tasks = {run.props[i]["item"] for i in run.handled if "item" in run.props.get(i, {})}
@@ -88,10 +89,10 @@ def test_qinbei_only_chosen_items_run(base_data, chosen):
     assert run.handled[-1] == "evaluation_invite"
 
 
-def test_qinbei_chosen_steps_keep_their_order_when_one_between_is_skipped(base_data):
+def test_qinbei_chosen_steps_keep_their_order_when_one_between_is_skipped(run_case, base_data):
     """Without 出生登记 the insurance and card still follow the certificate (the chain keeps its order)."""
     chosen = ["birth_certificate", "medical_insurance", "social_security_card"]
-    run = Run("gx-qinzhou-qinbei", base_data("gx-qinzhou-qinbei", items=chosen))
+    run = run_case("gx-qinzhou-qinbei", base_data("gx-qinzhou-qinbei", items=chosen))
     done = run.done
     assert "hukou_registration_register" not in done
     assert done.index("birth_certificate_done") < done.index("medical_insurance_enrol")
@@ -101,8 +102,7 @@ def test_qinbei_chosen_steps_keep_their_order_when_one_between_is_skipped(base_d
 # --- 四川省 ---------------------------------------------------------------------------------
 
 SC = "sc-province"
-SC_ITEMS = ["birth_certificate", "vaccination_certificate", "hukou_registration", "medical_insurance",
-            "social_security_card", "parenting_guidance", "maternity_reimbursement"]
+SC_ITEMS = offered_items(SC)
 
 
 @pytest.mark.parametrize("chosen", [
@@ -112,8 +112,8 @@ SC_ITEMS = ["birth_certificate", "vaccination_certificate", "hukou_registration"
     ["maternity_reimbursement"],
     ["hukou_registration", "medical_insurance"],
 ])
-def test_sichuan_only_chosen_items_run(base_data, chosen):
-    run = Run(SC, base_data(SC, items=chosen))
+def test_sichuan_only_chosen_items_run(run_case, base_data, chosen):
+    run = run_case(SC, base_data(SC, items=chosen))
     assert run.outcome() == "completed"
     assert run.item_status() == all_done(chosen)
     item_tasks = {run.props[i]["item"] for i in run.handled if "item" in run.props.get(i, {})}
@@ -121,30 +121,30 @@ def test_sichuan_only_chosen_items_run(base_data, chosen):
     assert "postage_payment" not in run.handled  # 003: postage is paid once, at application (a material)
 
 
-def test_sichuan_card_waits_for_hukou_and_insurance(base_data):
-    run = Run(SC, base_data(SC))
+def test_sichuan_card_waits_for_hukou_and_insurance(run_case, base_data):
+    run = run_case(SC, base_data(SC))
     done = run.done
     card = done.index("social_security_card_issue")
     assert done.index("hukou_registration_register") < card and done.index("medical_insurance_enrol") < card
 
 
-def test_sichuan_maternity_claim_when_not_designated(base_data):
-    run = Run(SC, base_data(SC, items=["maternity_reimbursement"], designated_hospital=False),
+def test_sichuan_maternity_claim_when_not_designated(run_case, base_data):
+    run = run_case(SC, base_data(SC, items=["maternity_reimbursement"], designated_hospital=False),
               answers={"maternity_claim": {"reimbursed_amount": 3200}})
     assert "maternity_claim_review" in run.handled and "maternity_reimbursement_settle" not in run.handled
     assert run.item_status() == {"maternity_reimbursement": "done"}
 
 
-def test_sichuan_without_marriage_licence_stops(base_data):
-    run = Run(SC, base_data(SC), results={"marriage_licence.check": {
+def test_sichuan_without_marriage_licence_stops(run_case, base_data):
+    run = run_case(SC, base_data(SC), results={"marriage_licence.check": {
         "marriage_licence_found": False, "stop_reason": "未查询到婚姻电子证照"}})
     assert run.outcome() == "stopped"
     assert run.handled == ["marriage_licence_check"]
-    assert run.data["stop_reason"] == "未查询到婚姻电子证照"
+    assert run.outcome_reason() == "未查询到婚姻电子证照"
 
 
-def test_sichuan_hukou_refused_by_bpmn_error(base_data):
-    run = Run(SC, base_data(SC), results={"hukou_registration.register": BpmnError(
+def test_sichuan_hukou_refused_by_bpmn_error(run_case, base_data):
+    run = run_case(SC, base_data(SC), results={"hukou_registration.register": BpmnError(
         "hukou_refused", {"hukou_refused": True, "hukou_refusal_reason": "落户地址不符合家庭户要求"})})
     assert run.outcome() == "completed"
     status = run.item_status()
@@ -152,12 +152,12 @@ def test_sichuan_hukou_refused_by_bpmn_error(base_data):
     assert status.pop("social_security_card") == "refused"  # no hukou, no card
     assert status == all_done(set(SC_ITEMS) - {"hukou_registration", "social_security_card"})
     assert "hukou_registration_done" not in run.done
-    assert run.data["hukou_refusal_reason"] == "落户地址不符合家庭户要求"
+    assert run.item_reason("hukou_registration") == "落户地址不符合家庭户要求"
 
 
-def test_sichuan_hukou_refused_without_card(base_data):
+def test_sichuan_hukou_refused_without_card(run_case, base_data):
     chosen = ["birth_certificate", "hukou_registration"]
-    run = Run(SC, base_data(SC, items=chosen), results={"hukou_registration.register": BpmnError(
+    run = run_case(SC, base_data(SC, items=chosen), results={"hukou_registration.register": BpmnError(
         "hukou_refused", {"hukou_refused": True, "hukou_refusal_reason": "非家庭户"})})
     assert run.item_status() == {"birth_certificate": "done", "hukou_registration": "refused"}
 
@@ -166,8 +166,8 @@ def test_sichuan_hukou_refused_without_card(base_data):
 
 # --- 河北 ---------------------------------------------------------------------------------
 
-def test_hebei_prereview_then_family_uploads_hukou_page(base_data):
-    run = Run("he-province", base_data("he-province"), answers={
+def test_hebei_prereview_then_family_uploads_hukou_page(run_case, base_data):
+    run = run_case("he-province", base_data("he-province"), answers={
         "hukou_prereview": [{"prereview_passed": False, "prereview_remark": "户主页不清晰"}, {"prereview_passed": True}]})
     h = run.handled
     # 004: vaccination recorded at birth (no step); 并联审批: police, hrss and insurance start together

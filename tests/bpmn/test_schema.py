@@ -2,7 +2,7 @@
 import pytest
 from lxml import etree
 
-from bpmn_runner import REGIONS, bpmn_path, load
+from diagrams import REGIONS, bpmn_path, load
 from engine.bpmn.expressions import check_expression
 
 BPMN = "{http://www.omg.org/spec/BPMN/20100524/MODEL}"

@@ -9,7 +9,8 @@ from engine.context import EngineContext
 from engine.store.db import make_engine, make_session_factory
 from engine.definitions import deploy
 from engine.store.models import Task
-from engine.simulation.replay import DEFAULT_FACTS, _fake_result
+from engine.simulation.departments import SimulatedDepartment
+from engine.simulation.replay import DEFAULT_FACTS, serve_simulated
 from engine.states import OPEN_TASK_STATES, Role, TaskKind
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -64,4 +65,4 @@ def run_service_tasks(ctx, case_id, keep_open=()):
 
 def complete_service_task(ctx, task):
     [locked] = [lk for lk in external.fetch_and_lock(ctx, "test", {task.topic: 60_000}, 50) if lk.task.id == task.id]
-    external.complete(ctx, locked.task.id, "test", _fake_result(locked.task))
+    serve_simulated(ctx, SimulatedDepartment(), locked, "test")

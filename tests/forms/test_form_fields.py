@@ -53,5 +53,12 @@ def test_luhn():
 
 
 def test_masks():
+    """前六后四 (the convention of government service platforms): the address code and the last four
+    stay, the birth date is hidden; anything too short to be a number is hidden whole."""
     assert mask_id("450703199503120421") == "450703********0421"
+    assert mask_id("450703950312042") == "450703*****2042"          # a 15-digit number of before 1999
+    assert mask_id("6217000010012345677") == "621700*********5677"  # a bank account, as forms mask it
+    assert mask_id("4507031995") == "**********"                    # partial: nothing in clear
+    assert mask_id("") == ""
+    assert mask_id(None) is None
     assert mask_phone("13812345678") == "138****5678"

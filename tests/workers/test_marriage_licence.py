@@ -1,6 +1,6 @@
 """四川: the marriage e-licence check at case start; without it the case stops, with the reason shown."""
 from tests.api.helpers import User, sample_form, worker_for
-from workers.adapters.rules import MARRIAGE_NOT_FOUND, NOT_ON_RECORD_PREFIX
+from engine.simulation.departments import MARRIAGE_NOT_FOUND, NOT_ON_RECORD_PREFIX
 
 REGION = "sc-province"
 ITEMS = ["birth_certificate", "hukou_registration"]

@@ -4,10 +4,13 @@ from datetime import timedelta
 import requests
 from sqlalchemy import select
 
+from engine import retry_plan, RetryPlan
 from engine.store.models import Case, CaseEvent, Task
-from tests.workers.conftest import ADMIN, STAMP_WORKER, bearer, fetch, rows, start_stamps
+from tests.api.helpers import worker_for
+from tests.workers.conftest import ADMIN, STAMP_TOPIC, STAMP_WORKER, bearer, fetch, rows, start_stamps
 from workers.adapters.http import HttpDepartment
 from workers.client import EngineRestClient
+from workers.inprocess import InProcessWorker
 from workers.process import ExternalWorker
 
 SUPERVISOR = ("gx-qinzhou-qinbei.supervisor", "demo")
@@ -42,6 +45,38 @@ def test_three_failures_then_success_after_backoff(app, live, stamp, department,
     [task] = rows(app, select(Task).where(Task.case_id == case_id))
     assert task.state == "completed" and task.attempts == 4
     assert rows(app, select(Case.status).where(Case.id == case_id)) == ["completed"]
+
+
+def test_the_in_process_worker_backs_off_by_the_same_policy(app, live, stamp, department, clock):
+    """The embedded worker reads the same BPMN properties (retries 3, retryBackoffSeconds 1) and waits
+    1, 2, then 4 seconds, as the worker process does; then the fourth attempt completes."""
+    department.fail_first = 3
+    [case_id] = start_stamps(live, 1)
+    embedded = worker_for(app)
+    worker = InProcessWorker(embedded.session_factory, HttpDepartment(department.url, timeout=5), clock,
+                             embedded.calendar, topics=[STAMP_TOPIC])
+    waits = []
+    for _ in range(3):
+        assert worker.run_once() == 1
+        [task] = rows(app, select(Task).where(Task.case_id == case_id))
+        assert task.state == "ready"
+        waits.append(task.retry_at - clock.now())
+        assert worker.run_once() == 0  # backing off: not fetched before retry_at
+        clock.advance(seconds=waits[-1].total_seconds())
+    assert waits == [timedelta(seconds=1), timedelta(seconds=2), timedelta(seconds=4)]
+    assert worker.run_once() == 1
+    [task] = rows(app, select(Task).where(Task.case_id == case_id))
+    assert task.state == "completed" and task.attempts == 4
+
+
+def test_retry_plan_counts_retries_after_the_first_failure_and_doubles_the_wait():
+    props = {"retries": "3", "retryBackoffSeconds": "10"}
+    assert retry_plan(props, None) == RetryPlan(3, 10_000)        # first failure: 3 retries to come
+    assert retry_plan(props, 3) == RetryPlan(2, 20_000)
+    assert retry_plan(props, 2) == RetryPlan(1, 40_000)
+    assert retry_plan(props, 1) == RetryPlan(0, 80_000)           # none left: an incident
+    assert retry_plan({}, None) == RetryPlan(3, 10_000)           # bpmn/README.md defaults
+    assert retry_plan({"retryBackoffSeconds": "3600"}, 1).backoff_ms == 3_600_000  # at most an hour
 
 
 def test_always_failing_becomes_incident_and_supervisor_retry_completes(app, live, stamp, department, clock):

@@ -115,7 +115,7 @@ def test_the_in_process_worker_turns_a_refused_answer_into_retries_then_an_incid
 def test_a_worker_process_reports_a_refused_answer_as_a_failed_attempt(app, live):
     """The stand-alone worker (workers/process.py) over HTTP: a 400 for its completion is a failure it
     reports, so the retry count runs down to an incident instead of the lock lapsing again and again."""
-    from workers.adapters.simulated import SimulatedDepartment
+    from engine import SimulatedDepartment
     from workers.client import EngineRestClient
     from workers.process import ExternalWorker
     case_id = _deploy_and_start(app, live)

@@ -1,6 +1,6 @@
 """One adapter per department system, chosen by configuration in ``get_adapter``."""
+from engine import SimulatedDepartment
 from workers.adapters.base import Adapter, AdapterError, BpmnError
-from workers.adapters.simulated import SimulatedDepartment
 
 
 def get_adapter(kind: str = "simulated", **options) -> Adapter:

@@ -1,16 +1,11 @@
+"""The adapter contract: one ``call`` per department step. The outcomes other than a result are the
+engine's (``AdapterError``: retry; ``BpmnError``: the diagram's error boundary), shared with the
+simulated department."""
 from typing import Protocol
 
+from engine import AdapterError, BpmnError
 
-class AdapterError(Exception):
-    """The department system failed; the task is retried, then becomes an incident."""
-
-
-class BpmnError(Exception):
-    """A business outcome the diagram catches with an error boundary (e.g. hukou refused)."""
-
-    def __init__(self, code: str, message: str = "", variables: dict | None = None):
-        super().__init__(message or code)
-        self.code, self.message, self.variables = code, message, variables or {}
+__all__ = ["Adapter", "AdapterError", "BpmnError"]
 
 
 class Adapter(Protocol):
