@@ -48,3 +48,13 @@ def work_user_task(clerk, task_id, data):
     response = clerk.post(f"/api/v1/tasks/{task_id}/complete", json={"data": data})
     assert response.status_code == 200, response.get_json()
     return response.get_json()
+
+
+def every_task(admin, case_id) -> list[dict]:
+    """Every user and service task the case ever opened, in whatever state (``admin`` is a signed-in User)."""
+    found = []
+    for kind in ("user", "service"):
+        response = admin.get(f"/api/v1/tasks?case={case_id}&state=all&kind={kind}&per_page=500")
+        assert response.status_code == 200, response.get_json()
+        found += response.get_json()["items"]
+    return found

@@ -1,7 +1,7 @@
 """Only the items the family chose are worked on: the others stay 不适用 and no department opens a task for them."""
 import pytest
 
-from tests.api.helpers import User, open_user_tasks, sample_form, work_user_task, worker_for
+from tests.api.helpers import User, every_task, open_user_tasks, sample_form, work_user_task, worker_for
 
 REGION = "gx-qinzhou-qinbei"
 ALL_ITEMS = ["birth_certificate", "vaccination_certificate", "hukou_registration", "social_security_card",
@@ -31,17 +31,8 @@ def _run_case(app, items):
     [review] = open_user_tasks(clerk, case["id"])
     work_user_task(clerk, review["id"], {"decision": "accept"})
     worker_for(app).drain()
-    return family.get(f"/api/v1/cases/{case['id']}").get_json(), _every_task(User(client, "admin"), case["id"])
+    return family.get(f"/api/v1/cases/{case['id']}").get_json(), every_task(User(client, "admin"), case["id"])
 
-
-def _every_task(admin, case_id) -> list[dict]:
-    """Every user and service task the case ever opened, in whatever state."""
-    found = []
-    for kind in ("user", "service"):
-        response = admin.get(f"/api/v1/tasks?case={case_id}&state=all&kind={kind}&per_page=500")
-        assert response.status_code == 200, response.get_json()
-        found += response.get_json()["items"]
-    return found
 
 
 def test_unchosen_items_stay_not_applicable_to_the_end(app):

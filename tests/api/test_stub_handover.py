@@ -116,5 +116,5 @@ def test_deploy_refuses_an_unknown_schedule(app):
     response = User(app.test_client(), "admin").post(
         "/api/v1/definitions", data={"file": (io.BytesIO(bad.encode("utf-8")), "process.bpmn")},
         content_type="multipart/form-data")
-    assert response.status_code == 422
+    assert response.status_code == 400
     assert [e["code"] for e in response.get_json()["errors"]] == ["invalid_stub_schedule"]

@@ -11,7 +11,7 @@ CHROMIUM = "/usr/bin/chromium"
 CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
                  "--disable-sync", "--no-first-run", "--disable-quic"]
 # refusals the tests provoke on purpose (422 form problems); a 404 or 500 is still an error
-EXPECTED_STATUS = re.compile(r"Failed to load resource: .* status of 422")
+EXPECTED_STATUS = re.compile(r"Failed to load resource: .* status of (400|422)")
 SCREENSHOTS = ROOT / "test-output" / "screenshots"
 
 

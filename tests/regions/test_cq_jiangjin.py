@@ -2,7 +2,7 @@
 with the in-process department worker (issue 14, acceptance 1 and 2 for 江津)."""
 import pytest
 
-from tests.api.helpers import User, sample_form
+from tests.api.helpers import User, every_task, sample_form
 from tests.api.region_driver import ACCEPT, RegionDriver
 from tests.regions.family_view import assert_no_promised_date
 
@@ -17,22 +17,12 @@ ITEM_STEPS = {
 }
 
 
-def every_task(app, case_id) -> list[dict]:
-    """Every user and service task the case ever opened, in whatever state."""
-    admin = User(app.test_client(), "admin")
-    found = []
-    for kind in ("user", "service"):
-        response = admin.get(f"/api/v1/tasks?case={case_id}&state=all&kind={kind}&per_page=500")
-        assert response.status_code == 200, response.get_json()
-        found += response.get_json()["items"]
-    return found
-
 
 def run_case(app, items, form=None, answers=None):
     driver = RegionDriver(app, REGION)
     driver.submit(items, form or sample_form(REGION))
     final = driver.run({**ACCEPT, **(answers or {})})
-    return driver, final, every_task(app, driver.case_id)
+    return driver, final, every_task(User(app.test_client(), "admin"), driver.case_id)
 
 
 @pytest.mark.parametrize("chosen, paper", [(["birth_certificate"], None),
@@ -70,7 +60,7 @@ def test_首针乙肝疫苗接种单位直接发放_vaccination_is_recorded_not_
     final = driver.run({**ACCEPT, "newborn_naming": {"newborn_name": "张小宝", "newborn_named": True}}, observe)
     # while the clerk waits for the name, vaccination is already done and the certificate is not
     assert ("done", "pending", ["await_newborn_name"]) in seen
-    tasks = every_task(app, driver.case_id)
+    tasks = every_task(User(app.test_client(), "admin"), driver.case_id)
     assert not [t for t in tasks if t["item"] == "vaccination_certificate" or "cdc" in t["candidate_groups"]]
     assert "vaccination_certificate.issue" not in {t["topic"] for t in tasks}
     assert final["status"] == "completed"
@@ -169,7 +159,7 @@ def test_no_limit_in_the_seed_so_every_limit_is_an_internal_target(app):
     body = driver.submit(ALL_ITEMS, sample_form(REGION))
     assert body["promise_working_days"] is None
     driver.run(ACCEPT)
-    tasks = every_task(app, driver.case_id)
+    tasks = every_task(User(app.test_client(), "admin"), driver.case_id)
     assert len(tasks) == 6
     assert {(t["deadline_kind"], t["deadline_label"]) for t in tasks} == {("target", "内部督办时限")}
     targets = {t["bpmn_id"]: t["limit_working_days"] for t in tasks}

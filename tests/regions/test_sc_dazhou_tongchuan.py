@@ -2,7 +2,7 @@
 the real engine with the in-process department worker (issue 14, acceptance 1 and 2 for 通川)."""
 import pytest
 
-from tests.api.helpers import User, sample_form
+from tests.api.helpers import User, every_task, sample_form
 from tests.api.region_driver import RegionDriver
 from tests.regions.family_view import assert_no_promised_date, sms_texts
 
@@ -16,16 +16,6 @@ ANSWERS = {"acceptance_review": {"decision": "accept"},
            "insurance_payment_confirmation": {"payment_voucher": "351170225000123", "paid_on": "2025-10-08"}}
 PAYMENT = "confirm_insurance_payment"
 
-
-def every_task(app, case_id) -> list[dict]:
-    """Every user and service task the case ever opened, in whatever state."""
-    admin = User(app.test_client(), "admin")
-    found = []
-    for kind in ("user", "service"):
-        response = admin.get(f"/api/v1/tasks?case={case_id}&state=all&kind={kind}&per_page=500")
-        assert response.status_code == 200, response.get_json()
-        found += response.get_json()["items"]
-    return found
 
 
 def answer(task: dict, answers: dict) -> dict:
@@ -65,7 +55,7 @@ def test_需办理事项_one_ticked_item_runs_only_its_department(app, chosen, s
     driver = start(app, chosen, form)
     final = driver.run(ANSWERS)
     assert final["status"] == "completed"
-    tasks = every_task(app, driver.case_id)
+    tasks = every_task(User(app.test_client(), "admin"), driver.case_id)
     assert {t["bpmn_id"] for t in tasks} == {"acceptance_review", "verify_parents"} | steps
     assert {t["item"] for t in tasks} - {None} == set(chosen)
     assert {i["code"]: i["status"] for i in final["items"]} == {
@@ -85,7 +75,7 @@ def test_申请人根据缴费提示完成相关操作_payment_stays_未办结_u
     items = {i["code"]: i for i in case["items"]}
     assert items["medical_insurance"]["status"] == "done"
     assert items["insurance_payment"]["label"] == "未办结" and case["status"] == "in_progress"
-    assert not [t for t in every_task(app, driver.case_id) if t["topic"] and t["topic"].startswith("insurance_payment")]
+    assert not [t for t in every_task(User(app.test_client(), "admin"), driver.case_id) if t["topic"] and t["topic"].startswith("insurance_payment")]
     assert not [s for s in sms_texts(app, driver.case_id) if "医保缴费" in s]
     assert [t["bpmn_id"] for t in driver.family_tasks()] == [PAYMENT]
     [task] = waiting
@@ -122,7 +112,7 @@ def test_确认新生儿父母身份信息_parents_not_confirmed_no_certificate_
     assert "父母身份" in final["outcome_reason"]
     assert final["elicences"] == []
     assert not {i["status"] for i in final["items"]} & {"done", "refused"}
-    assert {t["bpmn_id"] for t in every_task(app, driver.case_id)} == {"acceptance_review", "verify_parents"}
+    assert {t["bpmn_id"] for t in every_task(User(app.test_client(), "admin"), driver.case_id)} == {"acceptance_review", "verify_parents"}
 
 
 def test_社会保障卡发卡_邮寄_the_card_is_posted_even_when_the_other_results_are_collected(app):
@@ -133,7 +123,7 @@ def test_社会保障卡发卡_邮寄_the_card_is_posted_even_when_the_other_res
     driver = start(app, ["birth_certificate", "hukou_registration", "social_security_card"], form)
     final = driver.run(ANSWERS)
     assert final["status"] == "completed"
-    tasks = {t["bpmn_id"]: t for t in every_task(app, driver.case_id)}
+    tasks = {t["bpmn_id"]: t for t in every_task(User(app.test_client(), "admin"), driver.case_id)}
     assert tasks["post_card"]["topic"] == "delivery.post" and tasks["post_card"]["item"] == "social_security_card"
     assert tasks["hand_over_results"]["state"] == "completed" and "post_results" not in tasks
     assert {i["code"]: i["status"] for i in final["items"]}["social_security_card"] == "done"
@@ -147,7 +137,7 @@ def test_乡镇中心卫生院也可到便民服务中心进行办理_township_h
     driver = start(app, ["birth_certificate", "hukou_registration"], form)
     final = driver.run(ANSWERS)
     assert final["status"] == "completed"
-    tasks = {t["bpmn_id"]: t for t in every_task(app, driver.case_id)}
+    tasks = {t["bpmn_id"]: t for t in every_task(User(app.test_client(), "admin"), driver.case_id)}
     assert "hall_receive" not in tasks
     assert tasks["township_receive"]["candidate_groups"] == ["township_service_center"]
     assert tasks["township_receive"]["lane"] == "乡镇便民服务中心"
@@ -161,7 +151,7 @@ def test_no_limit_in_the_seed_so_every_limit_is_an_internal_target(app):
     assert driver.case()["promise_working_days"] is None
     final = driver.run(ANSWERS)
     assert final["status"] == "completed"
-    tasks = every_task(app, driver.case_id)
+    tasks = every_task(User(app.test_client(), "admin"), driver.case_id)
     assert len(tasks) == 12
     assert {(t["deadline_kind"], t["deadline_label"]) for t in tasks} == {("target", "内部督办时限")}
     assert {t["bpmn_id"]: t["limit_working_days"] for t in tasks}["social_security_card_issue"] == 5
