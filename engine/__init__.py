@@ -38,8 +38,8 @@ from engine.states import (
 )
 from engine import scope
 from engine.scope import (
-    Actor, in_region, may_read_case, may_see_task, may_serve_task, may_serve_topic, may_supervise,
-    may_work_task, readable_cases, served_tasks, serves_region, supervised_region, visible_tasks,
+    Actor, in_region, may_apply_for, may_read_case, may_see_task, may_serve_task, may_serve_topic, may_supervise,
+    may_work_task, readable_cases, served_tasks, serves_region, stub_lists_scope, supervised_region, visible_tasks,
     workable_tasks,
 )
 from engine.context import EngineContext
@@ -143,6 +143,7 @@ __all__ = [
     "load_calendar_year",
     "LoginFailure",
     "make_session_factory",
+    "may_apply_for",
     "may_read_case",
     "may_see_task",
     "may_serve_task",
@@ -174,6 +175,7 @@ __all__ = [
     "sqlite_pragmas",
     "StepRefused",
     "StubHandover",
+    "stub_lists_scope",
     "stubs",
     "supervised_region",
     "supervision",

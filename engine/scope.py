@@ -20,7 +20,7 @@ from sqlalchemy import false, literal, or_, select, true
 from sqlalchemy.dialects.postgresql import JSONB
 
 from engine.errors import Forbidden
-from engine.states import Role
+from engine.states import HOSPITAL_WINDOW, Role
 from engine.store.models import Case, Task, task_open_work_keys, TaskCandidate
 
 
@@ -151,6 +151,24 @@ def may_supervise(actor: Actor, region: str | None) -> bool:
 def in_region(column, region: str | None):
     """A supervision query's region as a condition (None: every region)."""
     return true() if region is None else column == region
+
+
+def stub_lists_scope(actor: Actor, asked: str | None = None) -> tuple[str | None, str | None]:
+    """(region, institution) of the paper stubs' hand-over lists the actor reads: the admin's choice of
+    region (None: all), a supervisor's region, a hospital window's region and own institution.
+    Raises Forbidden for anyone else."""
+    if actor.is_admin:
+        return asked or None, None
+    if actor.role == Role.SUPERVISOR:
+        return actor.region, None
+    require(actor.role == Role.CLERK and HOSPITAL_WINDOW in actor.groups,
+            "只有助产机构窗口和监察人员可以查看副页移交清单")
+    return actor.region, actor.institution
+
+
+def may_apply_for(actor: Actor, region: str) -> bool:
+    """A clerk files a case only as the region's hospital window (代为申请); families and admins always may."""
+    return actor.role != Role.CLERK or (actor.region == region and HOSPITAL_WINDOW in actor.groups)
 
 
 # --- department systems' workers (external tasks) -------------------------------------------------

@@ -3,6 +3,8 @@ and decisions with engine meaning (bpmn/README.md), and the family's group code.
 from enum import Enum
 
 FAMILY_GROUP = "applicant"  # the lane code (candidate group) of the family's own tasks (bpmn/README.md "Lanes")
+HOSPITAL_WINDOW = "health"  # the 助产机构 window: applies on the family's behalf, hands the stubs to the police
+INSTITUTION_GROUPS = (HOSPITAL_WINDOW, "cdc")  # lanes whose tasks belong to the case's hospital
 
 
 class FormKey(str, Enum):

@@ -9,7 +9,7 @@ from api.schemas import CaseCreate, CaseQuery, DeliveryRequest, EvaluationReques
 from api.services import engine_context, region_registry
 from api.views import case_row, case_view
 from engine import (
-    archive, Case, CaseItem, cases as engine_cases, Invalid, ItemStatus, may_read_case, may_work_task,
+    archive, Case, CaseItem, cases as engine_cases, Invalid, ItemStatus, may_apply_for, may_read_case, may_work_task,
     NotFound, Notice, notices, Problem, readable_cases, Role, supplements, Task,
     timeline
 )
@@ -47,7 +47,7 @@ def create_case(body):
     """Submit the one form (一表申请); every problem comes back at once (一次性告知)."""
     actor = current_actor()
     region = _region_or_refuse(body)
-    if actor.role == Role.CLERK and (actor.region != region.code or "health" not in actor.groups):
+    if not may_apply_for(actor, region.code):
         abort(403, description="只有本地区助产机构的窗口人员可以代为申请")
     ctx = engine_context()
     form = region.form

@@ -2,16 +2,15 @@
 
 The lists are drawn by the scheduler's cron job per region (engine/deadlines/stubs.py); this only reads them.
 """
-from flask import abort, request
+from flask import request
 from flask_smorest import Blueprint
 
 from api.auth import current_actor, login_required
 from api.extensions import db
-from engine import Role, stubs
+from engine import Role, stub_lists_scope, stubs
 
 blp = Blueprint("stub_handovers", __name__, url_prefix="/api/v1/stub-handovers",
                 description="出生医学证明副页移交派出所清单")
-HOSPITAL_GROUP = "health"
 
 
 @blp.route("", methods=["GET"])
@@ -19,15 +18,6 @@ HOSPITAL_GROUP = "health"
 @login_required(Role.CLERK, Role.SUPERVISOR, Role.ADMIN)
 def list_handovers():
     """移交清单：每次移交、每个派出所一张，列出各副页（每张副页只列一次）。助产机构窗口只看本机构的。"""
-    actor = current_actor()
-    institution = None
-    if actor.is_admin:
-        region = request.args.get("region") or None
-    else:
-        region = actor.region
-        if actor.role == Role.CLERK:
-            if HOSPITAL_GROUP not in actor.groups:
-                abort(403, description="只有助产机构窗口和监察人员可以查看副页移交清单")
-            institution = actor.institution
+    region, institution = stub_lists_scope(current_actor(), request.args.get("region"))
     items = stubs.lists(db.session, region, institution)
     return {"items": items, "total": len(items)}

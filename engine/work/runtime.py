@@ -20,7 +20,8 @@ from engine.errors import Problem, ProcessFailure, StepRefused
 from engine.store.models import Case, CaseItem, Definition, Incident, Task, TaskCandidate
 from engine.deadlines import sla
 from engine.deadlines.sla import TASK_PROMISE, deadline_after, is_promise, limit_of
-from engine.states import CaseStatus, FAMILY_GROUP, FormKey, ItemStatus, OPEN_TASK_STATES, TaskKind, TaskState
+from engine.states import (CaseStatus, FAMILY_GROUP, FormKey, INSTITUTION_GROUPS, ItemStatus, OPEN_TASK_STATES,
+                           TaskKind, TaskState)
 from engine.store.transaction import commit_step, no_lost_update
 from engine.store.workflow_cache import workflow_cache
 from engine.work.retries import DEFAULT_BACKOFF_SECONDS, DEFAULT_RETRIES
@@ -248,7 +249,7 @@ def _new_task_row(ctx, case: Case, definition: Definition, activities: dict, spi
         bpmn_id=spiff_task.task_spec.bpmn_id, name=act.get("name") or spiff_task.task_spec.bpmn_id,
         kind=kind.value, lane=spiff_task.task_spec.lane, candidate_groups=groups, department=act.get("department"),
         topic=act.get("topic"), form_key=act.get("form_key"), item=act.get("item"),
-        institution=case.institution if "health" in groups or "cdc" in groups else None,
+        institution=case.institution if any(g in INSTITUTION_GROUPS for g in groups) else None,
         state=TaskState.READY.value, limit_working_days=limit, due_at=due_at, due_fallback=fallback,
         deadline_kind=deadline_kind if due_at else None,
         created_at=now, retries=int(props["retries"]) if kind == TaskKind.SERVICE else None,
