@@ -27,7 +27,6 @@ class InProcessWorker(WakeableLoop):
         self.topics = topics
         self.worker_id = worker_id
         self.lock_ms = lock_ms
-        self.poll_seconds = poll_seconds
 
     def _context(self, session) -> EngineContext:
         return EngineContext(session=session, clock=self.clock, calendar=self.calendar)
@@ -58,17 +57,18 @@ class InProcessWorker(WakeableLoop):
         try:
             self._answer(ctx, locked)
         except AdapterError as exc:
-            ctx.session.rollback()
-            plan = plan_for(locked.task)
-            external.handle_failure(ctx, task_id, self.worker_id, str(exc), None, plan.retries_left, plan.backoff_ms)
+            self._fail(ctx, locked, str(exc))
         except Invalid as exc:  # the answer does not fit the diagram: retried, then an incident
-            ctx.session.rollback()
-            message = "；".join(p.message for p in exc.as_problems())
-            plan = plan_for(locked.task)
-            external.handle_failure(ctx, task_id, self.worker_id, message, None, plan.retries_left, plan.backoff_ms)
+            self._fail(ctx, locked, "；".join(p.message for p in exc.as_problems()))
         except (Conflict, NotFound) as exc:
             ctx.session.rollback()
             log.info("task %s moved on: %s", task_id, exc)
+
+    def _fail(self, ctx, locked, message: str) -> None:
+        """A failed attempt, retried by the task's policy (its BPMN ``retries``/``retryBackoffSeconds``)."""
+        ctx.session.rollback()
+        plan = plan_for(locked.task)
+        external.handle_failure(ctx, locked.task.id, self.worker_id, message, None, plan.retries_left, plan.backoff_ms)
 
     def _answer(self, ctx, locked) -> None:
         """Call the department; complete the task with its answer, or throw its BPMN error."""

@@ -105,12 +105,12 @@ def complete(ctx, task_id: str, worker_id: str, variables: dict) -> Task:
     match the task's declared outputs, or when the step fails evaluating them (``runtime.run_step``).
     """
     case, task, open_rows = _locked_step(ctx, task_id, worker_id)
-    check_worker_payload(ctx, task, variables)
+    definition = spec_cache.version(ctx.session, task.definition_id)
+    check_worker_payload(ctx, definition, task, variables)
     variables = dict(variables or {})
     licence = variables.pop("elicence", None)
     if licence:
         _store_licence(ctx, case, task, licence)
-    definition = spec_cache.version(ctx.session, task.definition_id)
     task.state, task.completed_at, task.completed_by = TaskState.COMPLETED.value, ctx.now(), worker_id
     task.lock_owner, task.lock_expires_at = None, None
 
@@ -232,8 +232,8 @@ def bpmn_error(ctx, task_id: str, worker_id: str, error_code: str, message: str 
                variables: dict | None = None) -> Task:
     """Throw a BPMN error from the waiting service task; the diagram's error boundary catches it."""
     case, task, open_rows = _locked_step(ctx, task_id, worker_id)
-    check_worker_payload(ctx, task, variables, error_code)
     definition = spec_cache.version(ctx.session, task.definition_id)
+    check_worker_payload(ctx, definition, task, variables, error_code)
     task.state, task.completed_at, task.completed_by = TaskState.CANCELLED.value, ctx.now(), worker_id
     task.error_message, task.lock_owner, task.lock_expires_at = f"BPMN 错误 {error_code}：{message}", None, None
 

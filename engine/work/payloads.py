@@ -5,19 +5,19 @@ from contextlib import contextmanager
 from SpiffWorkflow.util.task import TaskState as SpiffState
 
 from engine.bpmn import outputs
-from engine.definitions import spec_cache
 from engine.errors import Invalid, ProcessFailure
 from engine.store.models import Task
 
 
-def check_worker_payload(ctx, task: Task, variables: dict | None, error_code: str | None = None) -> None:
+def check_worker_payload(ctx, definition, task: Task, variables: dict | None,
+                         error_code: str | None = None) -> None:
     """Raise ``Invalid`` naming every missing, mistyped or undeclared variable; nothing is changed.
 
     Called with the case locked and the worker's lock checked: the transaction is rolled back before
     raising, so the task stays locked by that worker (it may retry with corrected variables) and the
     case lock is released. A task that declares no outputs accepts any payload.
     """
-    activity = spec_cache.version(ctx.session, task.definition_id).activities.get(task.bpmn_id, {})
+    activity = definition.activities.get(task.bpmn_id, {})
     declared = outputs.declared_for(activity, error_code)
     if declared is None:
         return
