@@ -102,6 +102,17 @@ def _issue_birth_certificate(live, case_id) -> None:
     assert hospital.complete(task["id"], ANSWERS["birth_certificate.issue"]) is True
 
 
+def _certificate_issued(live) -> str:
+    """A filed case, its marriage e-licence found, accepted, its birth certificate issued."""
+    case_id = _submit(live)
+    marriage = ExternalTaskClient("dept-marriage", f"{live.url}/engine-rest", CONFIG)
+    [task] = marriage.fetch_and_lock("marriage_licence.check")
+    assert marriage.complete(task["id"], {"marriage_licence_found": True}) is True
+    _accept(live, case_id)
+    _issue_birth_certificate(live, case_id)
+    return case_id
+
+
 def _lock_every_department(live, case_id, topics) -> list[tuple[ExternalTaskClient, dict]]:
     locked = []
     for topic in topics:
@@ -116,12 +127,7 @@ def test_parallel_departments_completing_one_case_at_the_same_moment_all_succeed
     """四川省 seed (003_05c807b95d1186d1.txt): 「所有事项在审批时限内实行并联办理」: after acceptance the
     departments work the case in parallel, so their systems complete its tasks at the same moment;
     the server serialises them (no 409 for what is no conflict)."""
-    case_id = _submit(live)
-    marriage = ExternalTaskClient("dept-marriage", f"{live.url}/engine-rest", CONFIG)
-    [task] = marriage.fetch_and_lock("marriage_licence.check")
-    assert marriage.complete(task["id"], {"marriage_licence_found": True}) is True
-    _accept(live, case_id)
-    _issue_birth_certificate(live, case_id)
+    case_id = _certificate_issued(live)
     parallel = [topic for topic in ANSWERS if topic != "birth_certificate.issue"]
     locked = _lock_every_department(live, case_id, parallel)
     assert len(locked) == 4
@@ -150,12 +156,7 @@ def test_a_bpmn_error_is_checked_against_its_declared_error_outputs(app, live):
     """四川省 seed (003_05c807b95d1186d1.txt) on birth registration: 「不符合办理条件的，反馈原因后结束业务办理」:
     the police's refusal must carry its reason (``errorOutputs.hukou_refused`` =
     ``hukou_refused:boolean, hukou_refusal_reason:string``)."""
-    case_id = _submit(live)
-    marriage = ExternalTaskClient("dept-marriage", f"{live.url}/engine-rest", CONFIG)
-    [task] = marriage.fetch_and_lock("marriage_licence.check")
-    assert marriage.complete(task["id"], {"marriage_licence_found": True}) is True
-    _accept(live, case_id)
-    _issue_birth_certificate(live, case_id)
+    case_id = _certificate_issued(live)
     police = ExternalTaskClient("dept-police", f"{live.url}/engine-rest", CONFIG)
     [hukou] = police.fetch_and_lock("hukou_registration.register")
     before = _case(app, case_id)
