@@ -12,7 +12,7 @@ from sqlalchemy import func, select
 
 from engine.deadlines import escalation
 from engine.deadlines.calendar import parse_year_data, save_year_file
-from engine.deadlines.sla import deadline_after
+from engine.deadlines.sla import case_limit, deadline_after
 from engine.store.models import Case, CaseItem, Task
 from engine.states import CaseStatus, OPEN_TASK_STATES, is_promise
 
@@ -26,10 +26,6 @@ class Recomputed:
     still_fallback: int = 0                         # open deadlines the calendar still cannot answer
 
 
-def _case_limit(case: Case) -> int | None:
-    return case.promise_working_days if is_promise(case.deadline_kind) else case.target_working_days
-
-
 def recompute_fallback(session, calendar) -> Recomputed:
     """Recompute every open deadline flagged as fallback with what ``calendar`` knows now, and commit.
     Case rows are locked (PostgreSQL) for the change; a step racing it gets the usual conflict."""
@@ -38,7 +34,7 @@ def recompute_fallback(session, calendar) -> Recomputed:
     cases = {c.id: c for c in session.scalars(select(Case).where(
         Case.status.in_(OPEN_CASES), Case.deadline_fallback.is_(True)).with_for_update())}
     for case in cases.values():
-        limit = _case_limit(case)
+        limit = case_limit(case)
         if limit:
             case.deadline, case.deadline_fallback = deadline_after(
                 calendar, case.submitted_at, limit, case.paused_working_days)

@@ -11,7 +11,7 @@ from engine.deadlines.recompute import fallback_counts
 from engine.store.models import Case, Escalation, Task
 from engine.deadlines.sla import END_OF_DAY
 from engine.scope import in_region
-from engine.states import CaseStatus, DeadlineKind, EscalationLevel, OPEN_TASK_STATES, TaskState
+from engine.states import CaseStatus, DeadlineKind, EscalationLevel, OPEN_TASK_STATES, TaskKind, TaskState
 
 __all__ = ["department_of", "deadline_label", "fallback_counts", "overdue", "due_soon", "escalations",
            "acknowledge", "stats", "board", "escalation_row", "is_overdue"]
@@ -90,7 +90,7 @@ def _figure_rows(session, region: str | None):
     """The one query behind stats and the board: tasks of an item or a clerk's, never cancelled; only
     the columns needed (kind, groups and lane for rows 0002 left without a department)."""
     return session.execute(_in_region(select(*STATS_COLUMNS).where(
-        Task.item.is_not(None) | (Task.kind == "user"), Task.state != TaskState.CANCELLED.value),
+        Task.item.is_not(None) | (Task.kind == TaskKind.USER.value), Task.state != TaskState.CANCELLED.value),
         Task.region, region)).all()
 
 
