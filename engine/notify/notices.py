@@ -5,7 +5,6 @@ Each SMS has a dedupe key, so the same event never queues a second message.
 """
 from sqlalchemy import func, select
 from engine.store.db import insert_later
-
 from engine.notify import timeline
 from engine.store.models import Case, CaseItem, Notice, OutboxMessage
 from engine.states import CaseStatus, ItemStatus, TaskState

@@ -17,7 +17,6 @@ from pathlib import Path
 from sqlalchemy import case as when, event, func, select
 
 from engine.work import cases, external, tasks
-
 from engine.deadlines import escalation
 from engine.scope import Actor
 from engine.deadlines.calendar import WorkingCalendar, default_calendar

@@ -5,7 +5,6 @@ import uuid
 from sqlalchemy import select
 
 from engine.notify import notices, timeline
-
 from engine.work import runtime
 from engine.definitions import latest_for_region
 from engine.errors import InvalidTransition, NotFound, ProcessFailure

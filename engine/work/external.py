@@ -8,7 +8,6 @@ from sqlalchemy import case as case_when, or_, select, true, update
 
 from engine.work import cases, runtime
 from engine.work.payloads import check_worker_payload, refused_unless_caught
-
 from engine.notify import timeline
 from engine.store.db import insert_later
 from engine.errors import Conflict, InvalidTransition, NotFound

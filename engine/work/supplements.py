@@ -2,7 +2,6 @@
 from sqlalchemy import select
 
 from engine.work import cases, runtime
-
 from engine.notify import timeline
 from engine.errors import InvalidTransition
 from engine.definitions import spec_cache

@@ -3,7 +3,6 @@ from sqlalchemy import update
 from sqlalchemy.orm.attributes import set_committed_value
 
 from engine.work import cases, runtime
-
 from engine.notify import timeline
 from engine.scope import Actor, may_work_task, require
 from engine.errors import Conflict, Invalid, InvalidTransition, NotFound, Problem
