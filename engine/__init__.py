@@ -39,8 +39,8 @@ from engine.states import (
 from engine import scope
 from engine.scope import (
     Actor, in_region, may_apply_for, may_read_case, may_see_task, may_serve_task, may_serve_topic, may_supervise,
-    may_work_task, readable_cases, served_tasks, serves_region, stub_lists_scope, supervised_region, visible_tasks,
-    workable_tasks,
+    may_work_task, readable_cases, served_by, served_tasks, Served, serves_region, stub_lists_scope,
+    supervised_region, visible_tasks, workable_tasks,
 )
 from engine.context import EngineContext
 from engine.background import WakeableLoop
@@ -168,7 +168,9 @@ __all__ = [
     "RetryPlan",
     "Role",
     "scope",
+    "served_by",
     "served_tasks",
+    "Served",
     "serves_region",
     "SimulatedDepartment",
     "spec_cache",

@@ -187,11 +187,27 @@ def may_serve_task(actor: Actor, task) -> bool:
     return may_serve_topic(actor, task.topic) and serves_region(actor, task.region)
 
 
+@dataclass(frozen=True)
+class Served:
+    """What a worker may serve, as values: ``topics`` / ``regions`` ``None`` admit any. The locking
+    statement of ``engine.work.external`` binds these values into a statement built once per shape."""
+    topics: tuple[str, ...] | None = None
+    regions: tuple[str, ...] | None = None
+
+    def condition(self):
+        topic = true() if self.topics is None else Task.topic.in_(list(self.topics))
+        return topic if self.regions is None else topic & Task.region.in_(list(self.regions))
+
+
+def served_by(actor: Actor) -> Served:
+    """``may_serve_task`` as values: the admin serves all; a worker its topics in its regions; others nothing."""
+    if actor.is_admin:
+        return Served()
+    if actor.role != Role.WORKER:
+        return Served(topics=())
+    return Served(topics=tuple(actor.groups), regions=tuple(actor.regions) or None)
+
+
 def served_tasks(actor: Actor):
     """``may_serve_task`` as a condition on ``Task``."""
-    if actor.is_admin:
-        return true()
-    if actor.role != Role.WORKER:
-        return false()
-    condition = Task.topic.in_(list(actor.groups))
-    return condition & Task.region.in_(list(actor.regions)) if actor.regions else condition
+    return served_by(actor).condition()

@@ -11,7 +11,7 @@ from api.resources.engine_rest_json import (
     InvalidRequest, external_task_dto, locked_task_dto, variables_in,
 )
 from api.services import engine_context
-from engine import Case, external, may_serve_topic, NotFound, Role, served_tasks, serves_region
+from engine import Case, external, may_serve_topic, NotFound, Role, served_by, served_tasks, serves_region
 
 MAX_LONG_POLL_MS = 60_000
 POLL_INTERVAL_S = 0.1
@@ -114,7 +114,7 @@ def fetch_and_lock(body):
             if body["maxTasks"] and topics:
                 locked = external.fetch_and_lock(engine_context(), body["workerId"],
                                                  {name: t["lockDuration"] for name, t in topics.items()},
-                                                 body["maxTasks"], served_tasks(current_actor()))
+                                                 body["maxTasks"], served_by(current_actor()))
             if locked or time.monotonic() >= deadline:
                 return [locked_task_dto(lt, topics[lt.task.topic]["variables"],
                                         topics[lt.task.topic]["includeExtensionProperties"]) for lt in locked]

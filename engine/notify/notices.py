@@ -3,7 +3,7 @@
 Notices are stored as content; ``forms.notices`` renders them to HTML and PDF on download.
 Each SMS has a dedupe key, so the same event never queues a second message.
 """
-from sqlalchemy import func, select
+from sqlalchemy import bindparam, func, select
 from engine.store.db import insert_later
 from engine.notify import timeline
 from engine.store.models import Case, CaseItem, Notice, OutboxMessage
@@ -28,6 +28,7 @@ SMS_TEMPLATES = {
     "please_rate": "【新生儿出生一件事】请对本次服务进行评价（好差评），感谢您的支持。",
 }
 POST_TOPIC = "delivery.post"
+NOTICE_COUNT = select(func.count()).select_from(Notice).where(Notice.case_id == bindparam("case_id"))  # built once
 
 
 def issue_notice(ctx, case: Case, kind: str, content: dict) -> Notice:
@@ -36,7 +37,7 @@ def issue_notice(ctx, case: Case, kind: str, content: dict) -> Notice:
     The count reads committed notices only (no autoflush): a flush here would write the case row once
     now and again with the step's state, a second UPDATE and row version in the same step."""
     with ctx.session.no_autoflush:
-        count = ctx.session.scalar(select(func.count()).select_from(Notice).where(Notice.case_id == case.id))
+        count = ctx.session.scalar(NOTICE_COUNT, {"case_id": case.id})
     count += sum(1 for o in ctx.session.new if isinstance(o, Notice) and o.case_id == case.id)
     now = ctx.now()
     notice = Notice(case_id=case.id, kind=kind, issued_at=now,

@@ -1,4 +1,5 @@
 """Database engines, sessions and schema migrations (Alembic), without Flask."""
+from functools import cache
 from pathlib import Path
 
 from alembic import command
@@ -80,14 +81,20 @@ def _insert_pending(session: Session) -> None:
     for (table, once, _keys), rows in pending.items():
         # a dialect's INSERT … ON CONFLICT is compiled afresh each time (SQLAlchemy cannot cache it):
         # only rows that need it use it
-        statement = _dialect_insert(dialect)(table).on_conflict_do_nothing() if once else insert(table)
-        session.execute(statement, rows)
+        statement = _dialect_insert(dialect)(table).on_conflict_do_nothing() if once else _insert(table)
+        session.connection().execute(statement, rows)  # Core: no ORM execute machinery for plain rows
 
 
 @event.listens_for(Session, "after_transaction_end")
 def _drop_pending(session: Session, transaction) -> None:
     if transaction.parent is None:  # the whole transaction ended: committed, rolled back or closed
         session.info.pop(PENDING_INSERTS, None)
+
+
+@cache
+def _insert(table):
+    """``INSERT INTO table``, built once per table (its cache key is then kept)."""
+    return insert(table)
 
 
 def _dialect_insert(dialect: str):

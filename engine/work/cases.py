@@ -2,7 +2,7 @@
 import re
 import uuid
 
-from sqlalchemy import select
+from sqlalchemy import bindparam, select
 
 from engine.notify import notices, timeline
 from engine.work import runtime
@@ -108,14 +108,21 @@ def _date(moment) -> str:
     return moment.date().isoformat() if moment else "—"
 
 
+# The step's reads, built once: building a statement and its cache key costs more than the database's
+# work for it (bench/NOTES.md). Locked reads refresh the session's copy (``populate_existing``).
+CASE_BY_ID = select(Case).where(Case.id == bindparam("case_id"))
+CASE_BY_ID_LOCKED = CASE_BY_ID.with_for_update().execution_options(populate_existing=True)
+CASE_OF_TASK_LOCKED = (select(Case).where(Case.id == select(Task.case_id).where(Task.id == bindparam("task_id"))
+                                          .scalar_subquery())
+                       .with_for_update().execution_options(populate_existing=True))
+
+
 def get_case(ctx, case_id: str, for_update=False) -> Case:
     """The case; ``for_update`` starts a step: write lock (SQLite) or row lock (PostgreSQL), then a fresh
     read. Raises ``NotFound``."""
-    query = select(Case).where(Case.id == case_id)
     if for_update:
         begin_step(ctx.session)
-        query = query.with_for_update().execution_options(populate_existing=True)
-    case = ctx.session.scalars(query).first()
+    case = ctx.session.scalars(CASE_BY_ID_LOCKED if for_update else CASE_BY_ID, {"case_id": case_id}).first()
     if case is None:
         raise NotFound("办件不存在", field="case_id")
     return case
@@ -127,9 +134,7 @@ def case_of_task(ctx, task_id: str) -> Case:
     SQLite: the database's write lock taken first (``begin_step``); PostgreSQL: the case row locked.
     """
     begin_step(ctx.session)
-    case = ctx.session.scalars(select(Case).where(
-        Case.id == select(Task.case_id).where(Task.id == task_id).scalar_subquery()).with_for_update()
-        .execution_options(populate_existing=True)).first()
+    case = ctx.session.scalars(CASE_OF_TASK_LOCKED, {"task_id": task_id}).first()
     if case is None:
         raise NotFound("任务不存在", field="task_id")
     return case

@@ -1,15 +1,17 @@
 """Service tasks as external tasks (Camunda 7's pattern): fetch-and-lock, complete, fail."""
 from dataclasses import dataclass
 from datetime import timedelta
+from functools import cache
 
 from SpiffWorkflow.bpmn.specs.event_definitions.item_aware_event import ErrorEventDefinition
 from SpiffWorkflow.bpmn.util import BpmnEvent
-from sqlalchemy import case as case_when, or_, select, true, update
+from sqlalchemy import DateTime, Row, bindparam, case as case_when, or_, select, true, update
 
 from engine.work import cases, runtime
 from engine.work.payloads import check_worker_payload, refused_unless_caught
 from engine.notify import timeline
 from engine.store.db import insert_later
+from engine.scope import Served
 from engine.errors import Conflict, InvalidTransition, NotFound
 from engine.definitions import spec_cache
 from engine.store.models import Case, ELicence, Incident, Task
@@ -18,53 +20,83 @@ from engine.states import TaskKind, TaskState
 
 @dataclass
 class LockedTask:
-    task: Task
-    case: Case
+    """A task a worker now holds. ``task`` and ``case`` are read-only rows (the task's columns; the case's
+    ``id, region, business_key, items, facts, form``), not session objects: the worker's next call
+    reads them again under the case lock."""
+    task: Row
+    case: Row
     variables: dict
 
 
+TASKS, CASES, LICENCES = Task.__table__, Case.__table__, ELicence.__table__
+# ``c["items"]``: ``c.items`` is the column collection's own method
+CASE_COLUMNS = [CASES.c[name] for name in ("id", "region", "business_key", "items", "facts", "form")]
+
+
 def fetch_and_lock(ctx, worker_id: str, topics: dict[str, int], max_tasks: int,
-                   served=true()) -> list[LockedTask]:
-    """Lock up to ``max_tasks`` ready (or lapsed) tasks of ``topics`` (topic -> lock ms) that the
-    condition ``served`` admits (``engine.scope.served_tasks``: the worker's topics and regions).
+                   served: Served = Served()) -> list[LockedTask]:
+    """Lock up to ``max_tasks`` ready (or lapsed) tasks of ``topics`` (topic -> lock ms) that ``served``
+    admits (``engine.scope.served_by``: the worker's topics and regions).
 
     One ``UPDATE … WHERE id IN (SELECT … FOR UPDATE SKIP LOCKED LIMIT n) RETURNING``: on PostgreSQL two
     workers skip each other's rows; on SQLite the statement runs under the database's write lock, so
     its sub-select sees what the other worker committed. Either way no task is locked twice.
     """
-    now = ctx.now()
-    candidates = (select(Task.id).where(
-        Task.kind == TaskKind.SERVICE.value, Task.topic.in_(list(topics)), served,
-        or_(Task.state == TaskState.READY.value,
-            (Task.state == TaskState.LOCKED.value) & (Task.lock_expires_at < now)),
-        or_(Task.retry_at.is_(None), Task.retry_at <= now))
-        .order_by(Task.created_at).limit(max_tasks).with_for_update(skip_locked=True))
-    expires = case_when({topic: now + timedelta(milliseconds=ms) for topic, ms in topics.items()},
-                        value=Task.topic)
-    locked = ctx.session.scalars(
-        update(Task).where(Task.id.in_(candidates.scalar_subquery()))
-        .values(state=TaskState.LOCKED.value, lock_owner=worker_id, lock_expires_at=expires,
-                attempts=Task.attempts + 1)
-        .returning(Task).execution_options(synchronize_session=False, populate_existing=True)).all()
-    found = _with_variables(ctx, sorted(locked, key=lambda t: (t.created_at, t.id)))
+    now, names = ctx.now(), list(topics)
+    params = {"now": now, "topics": names, "max_tasks": max_tasks, "worker": worker_id,
+              "served_topics": list(served.topics or ()), "served_regions": list(served.regions or ())}
+    for i, name in enumerate(names):
+        params[f"topic_{i}"], params[f"expires_{i}"] = name, now + timedelta(milliseconds=topics[name])
+    connection = ctx.session.connection()
+    statement = _lock_statement(len(names), served.topics is not None, served.regions is not None)
+    locked = connection.execute(statement, params).all()
+    found = _with_variables(connection, sorted(locked, key=lambda t: (t.created_at, t.id)))
     ctx.session.commit()
     return found
 
 
-def _with_variables(ctx, tasks: list[Task]) -> list[LockedTask]:
+@cache
+def _lock_statement(topic_count: int, by_topic: bool, by_region: bool):
+    """The locking UPDATE, built once per shape: workers poll all day, and building a statement and its
+    cache key costs more than the database's work (bench/NOTES.md); every value is a bound parameter."""
+    now = bindparam("now")
+    served = [TASKS.c.topic.in_(bindparam("served_topics", expanding=True))] if by_topic else []
+    if by_region:
+        served.append(TASKS.c.region.in_(bindparam("served_regions", expanding=True)))
+    candidates = (select(TASKS.c.id).where(
+        TASKS.c.kind == TaskKind.SERVICE.value, TASKS.c.topic.in_(bindparam("topics", expanding=True)), *served,
+        or_(TASKS.c.state == TaskState.READY.value,
+            (TASKS.c.state == TaskState.LOCKED.value) & (TASKS.c.lock_expires_at < now)),
+        or_(TASKS.c.retry_at.is_(None), TASKS.c.retry_at <= now))
+        .order_by(TASKS.c.created_at).limit(bindparam("max_tasks")).with_for_update(skip_locked=True))
+    # each topic its own lock duration (Camunda's lockDuration is per topic)
+    expires = case_when(*((TASKS.c.topic == bindparam(f"topic_{i}"), bindparam(f"expires_{i}", type_=DateTime()))
+                          for i in range(topic_count)))
+    return (update(TASKS).where(TASKS.c.id.in_(candidates.scalar_subquery()))
+            .values(state=TaskState.LOCKED.value, lock_owner=bindparam("worker"), lock_expires_at=expires,
+                    attempts=TASKS.c.attempts + 1)
+            .returning(*TASKS.c))
+
+
+CASES_OF = select(*CASE_COLUMNS).where(CASES.c.id.in_(bindparam("ids", expanding=True)))
+LICENCES_OF = (select(LICENCES.c.case_id, LICENCES.c.kind, LICENCES.c.number, LICENCES.c.data)
+               .where(LICENCES.c.case_id.in_(bindparam("ids", expanding=True))))
+
+
+def _with_variables(connection, tasks: list[Row]) -> list[LockedTask]:
     """The locked tasks with what each department receives, read in two queries whatever their number."""
     if not tasks:
         return []
-    case_ids = {t.case_id for t in tasks}
-    by_id = {c.id: c for c in ctx.session.scalars(select(Case).where(Case.id.in_(case_ids)))}
-    licences: dict[str, list[ELicence]] = {}
-    for lic in ctx.session.scalars(select(ELicence).where(ELicence.case_id.in_(case_ids))):
+    case_ids = list({t.case_id for t in tasks})
+    by_id = {c.id: c for c in connection.execute(CASES_OF, {"ids": case_ids})}
+    licences: dict[str, list[Row]] = {}
+    for lic in connection.execute(LICENCES_OF, {"ids": case_ids}):
         licences.setdefault(lic.case_id, []).append(lic)
     return [LockedTask(t, by_id[t.case_id], _variables(t, by_id[t.case_id], licences.get(t.case_id, [])))
             for t in tasks]
 
 
-def _variables(task: Task, case: Case, licences) -> dict:
+def _variables(task, case, licences) -> dict:
     return {"caseId": case.id, "region": case.region, "item": task.item, "items": case.items,
             **case.facts, **_registry_keys(case.form or {}),
             "elicences": {lic.kind: {"number": lic.number, **lic.data} for lic in licences}}

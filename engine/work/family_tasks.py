@@ -12,7 +12,7 @@ from engine.errors import Forbidden, InvalidTransition, NotFound
 from engine.definitions import spec_cache
 from engine.store.models import Task
 from engine.states import FAMILY_GROUP, FormKey, OPEN_TASK_STATES, Role, TaskKind, TaskState
-from engine.work.tasks import ROW, check_form, finish
+from engine.work.tasks import check_form, finish
 
 def is_family_task(task: Task) -> bool:
     """A user task offered to the family's group (``FAMILY_GROUP``)."""
@@ -44,5 +44,4 @@ def complete(ctx, actor: Actor, case_id: str, task_id: str, data: dict) -> Task:
         raise InvalidTransition("该任务已办理", field="task_id")
     definition = spec_cache.version(ctx.session, task.definition_id)
     check_form(definition.activities.get(task.bpmn_id, {}), data)
-    return finish(ctx, actor.username, task, case, definition, data,
-                  ROW.state == TaskState.READY.value)
+    return finish(ctx, actor.username, task, case, definition, data, "ready")

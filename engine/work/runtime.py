@@ -9,7 +9,7 @@ from SpiffWorkflow.bpmn import BpmnWorkflow
 from SpiffWorkflow.bpmn.specs.defaults import ServiceTask
 from SpiffWorkflow.exceptions import SpiffWorkflowException
 from SpiffWorkflow.util.task import TaskState as SpiffState
-from sqlalchemy import delete, select
+from sqlalchemy import bindparam, delete, select
 
 from engine.notify import notices, timeline
 from engine.bpmn.expressions import RestrictedScriptEngine, UnsafeExpression
@@ -109,11 +109,15 @@ def find_spiff_task(workflow, task_id: str):
     return task
 
 
+# built once (see engine.work.cases.CASE_BY_ID)
+OPEN_TASKS = select(Task).where(Task.case_id == bindparam("case_id"), Task.state.in_(OPEN_TASK_STATES))
+OPEN_TASKS_FRESH = OPEN_TASKS.execution_options(populate_existing=True)
+CASE_ITEMS = select(CaseItem).where(CaseItem.case_id == bindparam("case_id"))
+
+
 def open_task_rows(ctx, case_id: str) -> dict[str, Task]:
     """The case's open task rows as they are now, by id (a step reads them once, under the case lock)."""
-    return {t.id: t for t in ctx.session.scalars(
-        select(Task).where(Task.case_id == case_id, Task.state.in_(OPEN_TASK_STATES))
-        .execution_options(populate_existing=True))}
+    return {t.id: t for t in ctx.session.scalars(OPEN_TASKS_FRESH, {"case_id": case_id})}
 
 
 def run_step(ctx, case: Case, definition: Definition, task: Task, act, actor: str,
@@ -185,10 +189,8 @@ def sync(ctx, case: Case, definition: Definition, workflow, open_rows: dict | No
     waiting, reached = _scan(workflow, activities)
     with ctx.session.no_autoflush:
         if open_rows is None:
-            open_rows = {t.id: t for t in ctx.session.scalars(
-                select(Task).where(Task.case_id == case.id, Task.state.in_(OPEN_TASK_STATES)))}
-        changes.items = {i.item: i for i in ctx.session.scalars(
-            select(CaseItem).where(CaseItem.case_id == case.id))}
+            open_rows = {t.id: t for t in ctx.session.scalars(OPEN_TASKS, {"case_id": case.id})}
+        changes.items = {i.item: i for i in ctx.session.scalars(CASE_ITEMS, {"case_id": case.id})}
     for task_id, row in open_rows.items():
         # the row being completed by this step is closed in memory already (not yet flushed)
         if task_id not in waiting and TaskState(row.state).is_open:

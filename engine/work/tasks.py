@@ -1,5 +1,7 @@
 """Clerks' work on user tasks: claim, unclaim, complete, delegate, assign."""
-from sqlalchemy import update
+from functools import cache
+
+from sqlalchemy import bindparam, update
 from sqlalchemy.orm.attributes import set_committed_value
 
 from engine.work import cases, runtime
@@ -30,23 +32,39 @@ def _check_user_task(actor: Actor, task: Task) -> Task:
 
 
 ROW = Task.__table__.c  # Core columns: the guarded UPDATEs below skip the ORM's bulk-update machinery
+# What must still hold for a task row to move (of two racers one wins); ``holder`` is bound per call.
+GUARDS = {
+    "ready": (ROW.state == TaskState.READY.value,),
+    "unclaimed": (ROW.state == TaskState.READY.value, ROW.assignee.is_(None)),
+    "claimed_by": (ROW.state == TaskState.CLAIMED.value, ROW.assignee == bindparam("holder")),
+}
 
 
-def guarded_update(ctx, task: Task, guard, values: dict) -> bool:
-    """``UPDATE tasks SET values WHERE id = task.id AND guard`` (of two racers one wins); True if it won.
+@cache
+def _guarded_statement(guard: str, columns: tuple[str, ...]):
+    """``UPDATE tasks SET columns WHERE id = :task_id AND GUARDS[guard]``, built once per shape: building a
+    statement and its cache key costs more than the database's work (bench/NOTES.md)."""
+    return (update(Task.__table__).where(ROW.id == bindparam("task_id"), *GUARDS[guard])
+            .values({name: bindparam(f"set_{name}") for name in columns}))
+
+
+def guarded_update(ctx, task: Task, guard: str, values: dict, holder: str | None = None) -> bool:
+    """Set ``values`` on the task's row only while ``GUARDS[guard]`` holds; True if this call won.
 
     A Core statement (the ORM's bulk UPDATE with its in-session synchronisation costs as much as the
     database's work): the loaded row takes ``values`` as committed, so no second UPDATE follows."""
-    won = ctx.session.execute(update(Task.__table__).where(ROW.id == task.id, *guard).values(**values)).rowcount
+    params = {"task_id": task.id, "holder": holder, **{f"set_{name}": value for name, value in values.items()}}
+    won = ctx.session.execute(_guarded_statement(guard, tuple(values)), params).rowcount
     if won:
         for key, value in values.items():
             set_committed_value(task, key, value)
     return bool(won)
 
 
-def _transition(ctx, actor: Actor, task: Task, guard, values: dict, event: str, refused: str) -> Task:
+def _transition(ctx, actor: Actor, task: Task, guard: str, values: dict, event: str, refused: str,
+                holder: str | None = None) -> Task:
     """Move the row only while ``guard`` holds (a conditional UPDATE: of two racers one wins)."""
-    if not guarded_update(ctx, task, guard, values):
+    if not guarded_update(ctx, task, guard, values, holder):
         ctx.session.rollback()
         raise Conflict(refused, field="task_id")
     timeline.record(ctx, task.case_id, event, actor.username, task.id)
@@ -57,7 +75,7 @@ def _transition(ctx, actor: Actor, task: Task, guard, values: dict, event: str, 
 
 def claim(ctx, actor: Actor, task_id: str) -> Task:
     task = _user_task(ctx, actor, task_id)
-    return _transition(ctx, actor, task, (ROW.state == TaskState.READY.value, ROW.assignee.is_(None)),
+    return _transition(ctx, actor, task, "unclaimed",
                        {"state": TaskState.CLAIMED.value, "assignee": actor.username, "claimed_at": ctx.now()},
                        "task_claimed", "任务已被他人认领或已完成")
 
@@ -65,9 +83,9 @@ def claim(ctx, actor: Actor, task_id: str) -> Task:
 def unclaim(ctx, actor: Actor, task_id: str) -> Task:
     task = _user_task(ctx, actor, task_id)
     holder = task.assignee if actor.is_admin else actor.username
-    return _transition(ctx, actor, task, (ROW.state == TaskState.CLAIMED.value, ROW.assignee == holder),
+    return _transition(ctx, actor, task, "claimed_by",
                        {"state": TaskState.READY.value, "assignee": None, "claimed_at": None, "owner": None,
-                        "delegation": None}, "task_unclaimed", "只能释放自己认领的任务")
+                        "delegation": None}, "task_unclaimed", "只能释放自己认领的任务", holder)
 
 
 def complete(ctx, actor: Actor, task_id: str, data: dict) -> Task:
@@ -83,15 +101,15 @@ def complete(ctx, actor: Actor, task_id: str, data: dict) -> Task:
     check_form(definition.activities.get(task.bpmn_id, {}), data, task.form_key)
     if task.delegation == Delegation.PENDING:
         return _resolve_delegation(ctx, actor, task, case, data)
-    return finish(ctx, actor.username, task, case, definition, data,
-                  ROW.state == TaskState.CLAIMED.value, ROW.assignee == actor.username, open_rows=open_rows)
+    return finish(ctx, actor.username, task, case, definition, data, "claimed_by", actor.username,
+                  open_rows=open_rows)
 
 
-def finish(ctx, username: str, task: Task, case, definition: DeployedVersion, data: dict, *still_open,
-           open_rows: dict | None = None) -> Task:
-    """Close the row (only while ``still_open`` holds: one completion wins), run the BPMN task, commit."""
+def finish(ctx, username: str, task: Task, case, definition: DeployedVersion, data: dict, still_open: str,
+           holder: str | None = None, open_rows: dict | None = None) -> Task:
+    """Close the row (only while ``GUARDS[still_open]`` holds: one completion wins), run the BPMN task, commit."""
     won = guarded_update(ctx, task, still_open, {"state": TaskState.COMPLETED.value, "completed_at": ctx.now(),
-                                                 "completed_by": username})
+                                                 "completed_by": username}, holder)
     if not won:
         ctx.session.rollback()
         raise Conflict("任务已被完成", field="task_id")
