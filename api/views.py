@@ -3,7 +3,7 @@ from sqlalchemy import select
 
 from engine import (
     CaseEvent, CaseItem, CaseStatus, delivery_of, ELicence, Evaluation, ITEM_NAMES, ITEM_STATUS_LABELS,
-    ItemStatus, is_promise, Notice, OPEN_TASK_STATES, supervision, Task
+    ItemStatus, is_promise, Notice, OPEN_TASK_STATES, supervision, Task, timeline
 )
 from forms.idcard import mask_id
 
@@ -72,7 +72,7 @@ def case_view(session, case, now, full_form: bool, form_masker=None, for_family:
                      "pdf": f"/api/v1/cases/{case.id}/notices/{n.id}.pdf"} for n in notices],
         "open_tasks": [_open_task(t, now, for_family) for t in open_tasks],
         "timeline": [{"at": e.at, "kind": e.kind, "actor": e.actor, "task_id": e.task_id,
-                      "detail": _event_detail(e.detail, for_family)} for e in events],
+                      "detail": timeline.detail_for(e.detail, for_family)} for e in events],
         "evaluation": {"score": evaluation.score, "comment": evaluation.comment, "at": evaluation.at}
         if evaluation else None,
         "form": case.form if full_form else (form_masker(case.form) if form_masker else None),
@@ -92,14 +92,6 @@ def _open_task(task: Task, now, for_family: bool) -> dict:
     return {"id": task.id, "name": task.name, "lane": task.lane, "state": task.state,
             "due_at": task.due_at if told else None,
             "overdue": bool(told and task.due_at and task.due_at < now)}
-
-
-def _event_detail(detail: dict | None, for_family: bool) -> dict:
-    """An escalation's due date is the staff's business unless it is a promise."""
-    detail = detail or {}
-    if for_family and "due_at" in detail and not told_to_family(detail.get("deadline_kind")):
-        return {k: v for k, v in detail.items() if k != "due_at"}
-    return detail
 
 
 def _item(item: CaseItem, delivery: dict | None = None) -> dict:

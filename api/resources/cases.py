@@ -230,7 +230,8 @@ def export_archive(case_id):
     actor, case = current_actor(), readable_case(case_id)
     if actor.role == Role.SUPERVISOR or not sees_full_form(actor, case):
         abort(403, description="只有申请人、经办部门和管理员可以导出归档")
-    data = archive.build(db.session, case, region_registry().get(case.region).name)
+    data = archive.build(db.session, case, region_registry().get(case.region).name,
+                         for_family=actor.role == Role.FAMILY)
     timeline.audit(engine_context(), actor.username, "case_archive_exported", case.id)
     db.session.commit()
     return Response(data, mimetype="application/zip", headers={

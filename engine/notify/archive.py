@@ -7,6 +7,7 @@ from sqlalchemy import select
 
 from engine.errors import InvalidTransition
 from engine.store.models import Case, CaseEvent, CaseItem, ELicence, Evaluation, Notice
+from engine.notify import timeline
 from engine.notify.notices import notice_document
 from engine.states import CaseStatus, is_promise
 from forms import notices as notice_forms
@@ -37,8 +38,9 @@ def _iso(value):
     raise TypeError(f"not JSON serialisable: {type(value).__name__}")
 
 
-def build(session, case: Case, region_name: str = "") -> bytes:
-    """Refuses open cases: an archive is of a finished file."""
+def build(session, case: Case, region_name: str = "", for_family: bool = False) -> bytes:
+    """Refuses open cases: an archive is of a finished file. ``for_family``: the family's copy shows no
+    date but a promise (an escalation's internal due date is left out of its timeline)."""
     if case.status not in ENDED:
         raise InvalidTransition("办件办结后才能导出归档", field="case")
     notices = session.scalars(select(Notice).where(Notice.case_id == case.id).order_by(Notice.id)).all()
@@ -46,8 +48,8 @@ def build(session, case: Case, region_name: str = "") -> bytes:
     events = session.scalars(select(CaseEvent).where(CaseEvent.case_id == case.id).order_by(CaseEvent.id)).all()
     items = session.scalars(select(CaseItem).where(CaseItem.case_id == case.id).order_by(CaseItem.id)).all()
     evaluation = session.get(Evaluation, case.id)
-    timeline = [{"stage": stage_of(e.kind), "at": e.at, "kind": e.kind, "actor": e.actor,
-                 "task_id": e.task_id, "detail": e.detail} for e in events]
+    entries = [{"stage": stage_of(e.kind), "at": e.at, "kind": e.kind, "actor": e.actor,
+                "task_id": e.task_id, "detail": timeline.detail_for(e.detail, for_family)} for e in events]
     buffer = io.BytesIO()
     with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as archive:
         archive.writestr("case.json", _dump(_case_summary(case, items, evaluation)))
@@ -55,13 +57,13 @@ def build(session, case: Case, region_name: str = "") -> bytes:
         archive.writestr("elicences.json", _dump([
             {"kind": lic.kind, "number": lic.number, "issued_by": lic.issued_by, "issued_at": lic.issued_at,
              "task_id": lic.task_id, "data": lic.data} for lic in licences]))
-        archive.writestr("timeline.json", _dump(timeline))
+        archive.writestr("timeline.json", _dump(entries))
         for notice in notices:
             document = notice_document(notice, region_name)
             archive.writestr(f"notices/{notice.number}.html", notice_forms.render_html(notice.kind, document))
             archive.writestr(f"notices/{notice.number}.pdf", notice_forms.render_pdf(notice.kind, document))
         archive.writestr("manifest.json", _dump({
-            "case_id": case.id, "stages": sorted({t["stage"] for t in timeline}),
+            "case_id": case.id, "stages": sorted({t["stage"] for t in entries}),
             "notices": [n.number for n in notices], "elicences": [lic.kind for lic in licences]}))
     return buffer.getvalue()
 

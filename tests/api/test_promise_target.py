@@ -7,7 +7,9 @@ staff still get deadlines, labelled 内部督办时限 on the supervisor board. 
 printing its promise.
 """
 import io
+import json
 import shutil
+import zipfile
 from pathlib import Path
 
 import pytest
@@ -20,7 +22,7 @@ from engine.deadlines import escalation
 from engine.deadlines.sla import CASE_PROMISE, TASK_PROMISE, limit_of
 from engine.store.models import OutboxMessage
 from tests.api.helpers import User, sample_form
-from tests.api.region_driver import RegionDriver
+from tests.api.region_driver import ACCEPT, RegionDriver
 
 ROOT = Path(__file__).resolve().parents[2]
 JIANGJIN, QINBEI = "cq-jiangjin", "gx-qinzhou-qinbei"
@@ -108,6 +110,27 @@ def test_jiangjin_board_labels_internal_targets_and_escalates_without_telling_th
     assert escalated and all("due_at" not in e["detail"] for e in escalated)
     staff_view = driver.supervisor.get(f"/api/v1/cases/{driver.case_id}").get_json()
     assert all("due_at" in e["detail"] for e in staff_view["timeline"] if e["kind"].startswith("escalation_"))
+
+
+def test_jiangjin_archive_keeps_internal_due_dates_from_the_familys_copy(target_app, clock):
+    """000 states no promise: the finished case's archive, exported by the family, shows its escalations
+    but not their internal due dates (内部督办时限); the staff's copy, the file of record, keeps them."""
+    driver = RegionDriver(target_app, JIANGJIN)
+    driver.submit(["birth_certificate"], sample_form(JIANGJIN))
+    clock.advance(days=40)  # late before acceptance: the review's internal target escalates
+    with target_app.app_context():
+        assert escalation.fire_due(db.session, clock, target_app.extensions["newborn"].calendar)
+    assert driver.run(ACCEPT)["status"] == "completed"
+
+    def escalations(user) -> list[dict]:
+        response = user.get(f"/api/v1/cases/{driver.case_id}/archive")
+        assert response.status_code == 200, response.get_json()
+        entries = json.loads(zipfile.ZipFile(io.BytesIO(response.data)).read("timeline.json"))
+        return [e["detail"] for e in entries if e["kind"].startswith("escalation_")]
+
+    family_copy, staff_copy = escalations(driver.family), escalations(User(target_app.test_client(), "admin"))
+    assert family_copy and all("due_at" not in d and d["deadline_kind"] == "target" for d in family_copy)
+    assert len(staff_copy) == len(family_copy) and all(d["due_at"] for d in staff_copy)
 
 
 def test_qinbei_prints_its_promise_of_33_working_days(app, clock):
