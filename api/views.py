@@ -7,17 +7,6 @@ from engine import (
 )
 from forms.idcard import mask_id
 
-CASE_STATUS_LABELS = {
-    CaseStatus.REVIEW.value: "待受理",
-    CaseStatus.CORRECTION.value: "待补正",
-    CaseStatus.IN_PROGRESS.value: "办理中",
-    CaseStatus.COMPLETED.value: "已办结",
-    CaseStatus.REFUSED.value: "不予受理",
-    CaseStatus.STOPPED.value: "无法继续办理",
-    CaseStatus.FAILED.value: "流程异常",
-}
-
-
 def mask_name(value: str | None) -> str | None:
     if not value:
         return value
@@ -41,11 +30,6 @@ def task_row(task: Task, now) -> dict:
             "overdue": bool(task.due_at and task.state in OPEN_TASK_STATES and task.due_at < now)}
 
 
-def told_to_family(kind: str | None) -> bool:
-    """Only a promise (承诺时限) is a date the family is told; an internal target (内部督办时限) is not."""
-    return is_promise(kind)
-
-
 def case_view(session, case, now, full_form: bool, form_masker=None, for_family: bool = False) -> dict:
     """The case as its reader may see it: ``for_family`` shows no date but a promise (bpmn/README.md)."""
     items = session.scalars(select(CaseItem).where(CaseItem.case_id == case.id).order_by(CaseItem.id)).all()
@@ -58,7 +42,7 @@ def case_view(session, case, now, full_form: bool, form_masker=None, for_family:
     return {
         "id": case.id, "region": case.region, "definition_id": case.definition_id,
         "business_key": case.business_key, "status": case.status,
-        "status_label": CASE_STATUS_LABELS.get(case.status, case.status),
+        "status_label": CaseStatus(case.status).label,
         "submitted_at": case.submitted_at, "accepted_at": case.accepted_at, "completed_at": case.completed_at,
         "promise_working_days": case.promise_working_days, **_case_deadline(case, for_family),
         "paused": case.paused_at is not None,
@@ -81,14 +65,14 @@ def case_view(session, case, now, full_form: bool, form_masker=None, for_family:
 
 
 def _case_deadline(case, for_family: bool) -> dict:
-    if for_family and not told_to_family(case.deadline_kind):
+    if for_family and not is_promise(case.deadline_kind):
         return {"deadline": None, "deadline_fallback": False, "deadline_kind": None, "deadline_label": None}
     return {"deadline": case.deadline, "deadline_fallback": case.deadline_fallback,
             **supervision.deadline_label(case.deadline_kind)}
 
 
 def _open_task(task: Task, now, for_family: bool) -> dict:
-    told = not for_family or told_to_family(task.deadline_kind)
+    told = not for_family or is_promise(task.deadline_kind)
     return {"id": task.id, "name": task.name, "lane": task.lane, "state": task.state,
             "due_at": task.due_at if told else None,
             "overdue": bool(told and task.due_at and task.due_at < now)}
@@ -103,6 +87,6 @@ def _item(item: CaseItem, delivery: dict | None = None) -> dict:
 
 def case_row(case, for_family: bool = False) -> dict:
     return {"id": case.id, "region": case.region, "status": case.status,
-            "status_label": CASE_STATUS_LABELS.get(case.status, case.status), "items": case.items,
+            "status_label": CaseStatus(case.status).label, "items": case.items,
             "submitted_at": case.submitted_at, **_case_deadline(case, for_family),
             "applicant": applicant_summary(case.form)}

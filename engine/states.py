@@ -33,6 +33,18 @@ class CaseStatus(str, Enum):
     def is_open(self) -> bool:
         return self in (CaseStatus.REVIEW, CaseStatus.CORRECTION, CaseStatus.IN_PROGRESS)
 
+    @property
+    def label(self) -> str:
+        """What the family and staff read (status_label)."""
+        return CASE_STATUS_LABELS[self]
+
+
+CASE_STATUS_LABELS = {
+    CaseStatus.REVIEW: "待受理", CaseStatus.CORRECTION: "待补正", CaseStatus.IN_PROGRESS: "办理中",
+    CaseStatus.COMPLETED: "已办结", CaseStatus.REFUSED: "不予受理", CaseStatus.STOPPED: "无法继续办理",
+    CaseStatus.FAILED: "流程异常",
+}
+
 
 class ItemStatus(str, Enum):
     PENDING = "pending"          # 未办结, not started yet

@@ -6,8 +6,7 @@ from api.extensions import db
 from api.resources.cases import readable_case
 from api.schemas import TaskComplete
 from api.services import engine_context
-from api.views import told_to_family
-from engine import family_tasks, Role, spec_cache
+from engine import family_tasks, is_promise, Role, spec_cache
 
 blp = Blueprint("family_tasks", __name__, url_prefix="/api/v1/cases", description="申请人待办（扫码付邮费、上传户口页）")
 
@@ -17,7 +16,7 @@ def _task_out(task) -> dict:
     activity = definition.activities.get(task.bpmn_id, {})
     return {"id": task.id, "case_id": task.case_id, "name": task.name, "bpmn_id": task.bpmn_id,
             "form_key": task.form_key, "item": task.item, "state": task.state,
-            "due_at": task.due_at if told_to_family(task.deadline_kind) else None,
+            "due_at": task.due_at if is_promise(task.deadline_kind) else None,
             "created_at": task.created_at, "completed_at": task.completed_at,
             "form": {"key": task.form_key, "fields": activity.get("form_fields", [])}}
 
