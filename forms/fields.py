@@ -111,3 +111,12 @@ class PastDateTime(fields.NaiveDateTime):
         if moment.date() > date.today():
             raise _fail("date_in_future", "日期不能晚于今天")
         return moment
+
+
+def listed(value) -> list[str]:
+    """A clerk's list field: a JSON list, or one string separated by 、，,;；or new lines."""
+    if isinstance(value, (list, tuple)):
+        return [str(v).strip() for v in value if str(v).strip()]
+    if isinstance(value, str):
+        return [part.strip() for part in re.split(r"[、，,;；\n]", value) if part.strip()]
+    return []

@@ -1,5 +1,4 @@
 """Case lifecycle: start, acceptance outcomes, 补正 pause and resume, rating."""
-import re
 import uuid
 
 from sqlalchemy import bindparam, select
@@ -13,6 +12,7 @@ from engine.deadlines import sla
 from engine.deadlines.sla import CASE_PROMISE, TARGET, deadline_after, is_promise, limit_of, working_days
 from engine.store.transaction import begin_step
 from engine.states import CaseStatus, Decision, FormKey, ItemStatus
+from forms.fields import listed
 
 ITEM_NAMES = notices.ITEM_NAMES
 
@@ -86,15 +86,6 @@ def on_user_task_completed(ctx, case: Case, form_key: str | None, data: dict) ->
         paused = sla.resume_promise(ctx.calendar, case, now)
         if paused is not None:
             timeline.record(ctx, case.id, "clock_resumed", detail={"paused_working_days": paused})
-
-
-def listed(value) -> list[str]:
-    """A clerk's list field: a JSON list, or one string separated by 、，,;；or new lines."""
-    if isinstance(value, (list, tuple)):
-        return [str(v).strip() for v in value if str(v).strip()]
-    if isinstance(value, str):
-        return [part.strip() for part in re.split(r"[、，,;；\n]", value) if part.strip()]
-    return []
 
 
 def _notice_body(case: Case) -> dict:

@@ -11,6 +11,7 @@ from engine.errors import Conflict, Invalid, InvalidTransition, NotFound, Proble
 from engine.definitions import DeployedVersion, spec_cache
 from engine.store.models import Task
 from engine.states import Decision, Delegation, FormKey, Role, TaskKind, TaskState
+from forms.fields import listed
 
 
 def get_task(ctx, task_id: str, fresh: bool = False) -> Task:
@@ -160,9 +161,9 @@ def _type_ok(kind: str | None, value) -> bool:
 
 def _review_problems(data: dict) -> list[Problem]:
     decision = data.get("decision")
-    if decision == Decision.CORRECT and not cases.listed(data.get("materials")):
+    if decision == Decision.CORRECT and not listed(data.get("materials")):
         return [Problem("data.materials", "required", "补正须一次性列明全部需补正的材料")]
-    if decision == Decision.REFUSE and not (cases.listed(data.get("reasons")) or data.get("refusal_reason")):
+    if decision == Decision.REFUSE and not (listed(data.get("reasons")) or data.get("refusal_reason")):
         return [Problem("data.refusal_reason", "required", "不予受理须写明理由")]
     return []
 
