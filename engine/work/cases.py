@@ -1,4 +1,4 @@
-"""Case lifecycle: start, acceptance outcomes, 补正 pause and resume, rating."""
+"""Case lifecycle: start, acceptance outcomes (受理, 补正, 不予受理), rating."""
 import uuid
 
 from sqlalchemy import bindparam, select
@@ -8,7 +8,6 @@ from engine.work import runtime
 from engine.definitions import latest_for_region
 from engine.errors import InvalidTransition, NotFound, ProcessFailure
 from engine.store.models import Case, CaseItem, Definition, Evaluation, Task
-from engine.deadlines import sla
 from engine.deadlines.sla import CASE_PROMISE, TARGET, deadline_after, is_promise, limit_of, working_days
 from engine.store.transaction import begin_step
 from engine.states import CaseStatus, Decision, FormKey, ItemStatus
@@ -59,9 +58,10 @@ def start_case(ctx, region: str, items: list[str], form: dict, facts: dict, appl
 
 
 def on_user_task_completed(ctx, case: Case, form_key: str | None, data: dict) -> None:
-    """Engine meaning of the acceptance-review and supplement forms (bpmn/README.md): acceptance dates
-    the case and issues the 受理通知书; a correction pauses the promise clock; a refusal issues the 不予受理
-    notice; a supplement resumes the clock and moves the deadline. Runs inside the caller's step (no commit)."""
+    """Engine meaning of the acceptance-review form (bpmn/README.md): acceptance dates the case and issues
+    the 受理通知书; a correction issues the 补正告知书; a refusal issues the 不予受理 notice. The promise clock
+    stands still while the supplement is owed: ``runtime.sync`` pauses and resumes it, as for every family
+    task. Runs inside the caller's step (no commit)."""
     now = ctx.now()
     if form_key == FormKey.ACCEPTANCE_REVIEW:
         decision = data.get("decision")
@@ -73,19 +73,13 @@ def on_user_task_completed(ctx, case: Case, form_key: str | None, data: dict) ->
             else:  # no stated promise: the family is told no date (an internal target is for staff)
                 notices.queue_sms(ctx, case, "accepted_no_promise", "1")
         elif decision == Decision.CORRECT:
-            sla.pause_promise(case, now)
             materials = listed(data.get("materials"))
             notices.issue_notice(ctx, case, "correction", {**_notice_body(case), "materials": materials})
             notices.queue_sms(ctx, case, "correction", now.isoformat(), materials="、".join(materials))
-            timeline.record(ctx, case.id, "clock_paused", detail={"materials": materials})
         elif decision == Decision.REFUSE:
             reasons = listed(data.get("reasons")) or [str(data.get("refusal_reason") or "不符合受理条件")]
             notices.issue_notice(ctx, case, "refusal", {**_notice_body(case), "reasons": reasons})
             notices.queue_sms(ctx, case, "refused", "1", reasons="；".join(reasons))
-    elif form_key == FormKey.SUPPLEMENT:
-        paused = sla.resume_promise(ctx.calendar, case, now)
-        if paused is not None:
-            timeline.record(ctx, case.id, "clock_resumed", detail={"paused_working_days": paused})
 
 
 def _notice_body(case: Case) -> dict:

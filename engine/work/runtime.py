@@ -25,6 +25,7 @@ from engine.states import (CaseStatus, FAMILY_GROUP, FormKey, INSTITUTION_GROUPS
 from engine.store.transaction import commit_step, no_lost_update
 from engine.store.workflow_cache import workflow_cache
 from engine.work.retries import DEFAULT_BACKOFF_SECONDS, DEFAULT_RETRIES
+from forms.fields import listed
 
 state_serializer = StateSerializer()
 script_engine = RestrictedScriptEngine()
@@ -202,26 +203,30 @@ def sync(ctx, case: Case, definition: Definition, workflow, open_rows: dict | No
             changes.opened.append(row)
             _start_item(changes.items.get(row.item), row, now)
     _apply_milestones(ctx, case, reached, changes)
-    waiting_acts = [activities.get(t.task_spec.bpmn_id, {}) for t in waiting.values()]
+    waiting_acts = [(t, activities.get(t.task_spec.bpmn_id, {})) for t in waiting.values()]
     if CaseStatus(case.status).is_open:
         _follow_family_clock(ctx, case, waiting_acts)
     if workflow.is_completed() and CaseStatus(case.status).is_open:
         _finish_case(ctx, case, reached)
         changes.case_finished = True
     else:
-        _derive_status(case, {act.get("form_key") for act in waiting_acts})
+        _derive_status(case, {act.get("form_key") for _, act in waiting_acts})
     return changes
 
 
-def _follow_family_clock(ctx, case: Case, waiting_acts: list[dict]) -> None:
-    """The promise stands still while the family owes a task of its own (like 补正, which the review
-    outcome pauses itself), e.g. 河北's trip to collect and upload the new 户口页."""
-    keys = {act.get("form_key") for act in waiting_acts}
-    owed = [act for act in waiting_acts
-            if FAMILY_GROUP in act.get("candidate_groups", []) and act.get("form_key") != FormKey.SUPPLEMENT]
+def _follow_family_clock(ctx, case: Case, waiting_acts: list[tuple]) -> None:
+    """The promise stands still while the family owes a task of its own: 补正 (the supplement a
+    correction asks for) or another family task, e.g. 河北's trip to collect and upload the new 户口页.
+    The one place that pauses and resumes it: a step opens or closes such a task."""
+    owed = [(task, act) for task, act in waiting_acts
+            if FAMILY_GROUP in act.get("candidate_groups", []) or act.get("form_key") == FormKey.SUPPLEMENT]
     if owed and sla.pause_promise(case, ctx.now()):
-        timeline.record(ctx, case.id, "clock_paused", detail={"family_task": owed[0].get("name")})
-    elif not owed and FormKey.SUPPLEMENT.value not in keys and case.paused_at is not None:
+        task, act = owed[0]
+        detail = {"family_task": act.get("name")}
+        if act.get("form_key") == FormKey.SUPPLEMENT:  # what the correction asked for, listed once
+            detail["materials"] = listed(task.data.get("materials"))
+        timeline.record(ctx, case.id, "clock_paused", detail=detail)
+    elif not owed and case.paused_at is not None:
         paused = sla.resume_promise(ctx.calendar, case, ctx.now())
         timeline.record(ctx, case.id, "clock_resumed", detail={"paused_working_days": paused})
 

@@ -40,7 +40,7 @@ def supply(ctx, actor, case_id: str, form: dict, facts: dict, materials: list[st
         spiff_task.run()
 
     timeline.audit(ctx, actor.username, "supplement_received", case.id, task.id, {"materials": materials})
+    # the step closes the supplement task: runtime.sync resumes the promise clock and moves the deadline
     runtime.run_step(ctx, case, definition, task, act, actor.username, "supplement_received",
-                     {"materials": materials, "comment": comment},
-                     before_save=lambda: cases.on_user_task_completed(ctx, case, FormKey.SUPPLEMENT, {}))
+                     {"materials": materials, "comment": comment})
     return case

@@ -186,6 +186,12 @@ def test_correction_pauses_the_clock_and_supply_resumes_it(app, client, clock):
     expected = calendar.add_working_days(datetime.fromisoformat(first_deadline).date(), paused_days)
     assert datetime.fromisoformat(resumed["deadline"]).date() == expected.date
     assert resumed["status"] == "review"
+    # one mechanism paused and resumed it, once each: the timeline says for which family task and materials
+    events = {e["kind"]: e["detail"] for e in resumed["timeline"] if e["kind"].startswith("clock_")}
+    assert [e["kind"] for e in resumed["timeline"] if e["kind"].startswith("clock_")] == ["clock_paused",
+                                                                                       "clock_resumed"]
+    assert events["clock_paused"] == {"family_task": "补正材料", "materials": missing}
+    assert events["clock_resumed"] == {"paused_working_days": paused_days}
     with app.app_context():
         templates = db.session.scalars(select(OutboxMessage.template)
                                        .where(OutboxMessage.case_id == case["id"])).all()
