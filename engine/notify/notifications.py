@@ -108,7 +108,8 @@ def dispatch(session, notifier: Notifier, now, limit: int = 100) -> int:
 
 
 class OutboxDispatcher(WakeableLoop):
-    """Background thread of the embedded default: dispatch every ``interval`` seconds and after commits."""
+    """Dispatch every ``interval`` seconds and, as the embedded default's engine listener (``make run``),
+    after commits; each ``python -m engine scheduler`` process (``make serve``) runs one that only polls."""
 
     thread_name = "outbox-dispatcher"
 
