@@ -7,7 +7,7 @@ from sqlalchemy import select
 
 from api.extensions import db
 from engine.store.models import OutboxMessage
-from engine.notify.notifications import HttpSmsGateway, SendFailed, dispatch, get_notifier
+from engine.notify.notifications import HttpSmsGateway, LoggingNotifier, SendFailed, dispatch, get_notifier
 
 
 def test_racing_dispatchers_send_each_message_once_through_the_gateway(app, gateway):
@@ -48,3 +48,9 @@ def test_unreachable_gateway_keeps_the_message_pending(app):
         assert dispatch(db.session, HttpSmsGateway("http://127.0.0.1:9/sms", timeout=1), now) == 0
         assert db.session.scalars(select(OutboxMessage)).one().sent_at is None
 
+
+def test_the_logging_notifier_remembers_only_the_last_messages():
+    notifier = LoggingNotifier(keep=2)      # a scheduler process runs it for months
+    for n in range(3):
+        notifier.send("13812345678", f"消息{n}", f"k{n}")
+    assert [key for _, _, key in notifier.sent] == ["k1", "k2"]
