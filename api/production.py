@@ -2,11 +2,13 @@
 
 One supervisor starts and watches: gunicorn with several API processes, worker processes
 (``python -m workers`` over /engine-rest) and scheduler processes (``python -m engine scheduler``:
-one holds the advisory lock, a second waits to take over). Configuration only from the environment:
+one holds the advisory lock, a second waits to take over; both send the SMS outbox, which nothing
+else sends here). Configuration only from the environment (passed on to every process):
 
     DATABASE_URL (PostgreSQL, required)   SECRET_KEY (required)   HOST (127.0.0.1)   PORT (8000)
     API_PROCESSES (2×cores)   API_THREADS (4)   WORKER_PROCESSES (2)   SCHEDULERS (2)
     WORKER_USER (worker)   WORKER_PASSWORD (required unless SEED_DEMO=1)   SEED_DEMO (0: demo users)
+    SMS_NOTIFIER (logging: only logged; http: SMS_GATEWAY_URL required)   SMS_GATEWAY_TOKEN (bearer)
     TOKEN_TTL_SECONDS, LOGIN_MAX_FAILURES, LOGIN_WINDOW_SECONDS (see api/config.py)
 
 This module is also gunicorn's config module (``-c python:api.production``): ``child_exit`` below.
@@ -37,6 +39,7 @@ def settings(env=os.environ) -> dict:
     seed_demo = env.get("SEED_DEMO", "0").lower() in ("1", "true", "yes")
     if not seed_demo and not env.get("WORKER_PASSWORD"):
         raise ConfigurationError("WORKER_PASSWORD must be set (or SEED_DEMO=1 for the demo accounts)")
+    sms_notifier = _sms_notifier(env)
     cores = os.cpu_count() or 1
     return {"url": url, "host": env.get("HOST", "127.0.0.1"), "port": int(env.get("PORT", "8000")),
             "api_processes": int(env.get("API_PROCESSES", str(2 * cores))),
@@ -44,7 +47,17 @@ def settings(env=os.environ) -> dict:
             "worker_processes": int(env.get("WORKER_PROCESSES", "2")),
             "schedulers": int(env.get("SCHEDULERS", "2")), "seed_demo": seed_demo,
             "worker_user": env.get("WORKER_USER", "worker"),
-            "worker_password": env.get("WORKER_PASSWORD") or "demo"}
+            "worker_password": env.get("WORKER_PASSWORD") or "demo", "sms_notifier": sms_notifier}
+
+
+def _sms_notifier(env) -> str:
+    """The schedulers send the SMS outbox: refuse here rather than let them exit and restart forever."""
+    notifier = env.get("SMS_NOTIFIER", "logging")
+    if notifier not in ("logging", "http"):
+        raise ConfigurationError(f"SMS_NOTIFIER must be logging or http, not {notifier!r}")
+    if notifier == "http" and not env.get("SMS_GATEWAY_URL"):
+        raise ConfigurationError("SMS_GATEWAY_URL must be set when SMS_NOTIFIER=http")
+    return notifier
 
 
 def create_wsgi():
@@ -172,7 +185,8 @@ def main() -> int:
     env = {**os.environ, "WORKER_PASSWORD": conf["worker_password"]}
     print(f"新生儿出生“一件事” production shape on http://{conf['host']}:{conf['port']}/ "
           f"({conf['api_processes']} API processes, {conf['worker_processes']} workers, "
-          f"{conf['schedulers']} schedulers); database {conf['url'].split('@')[-1]}", flush=True)
+          f"{conf['schedulers']} schedulers, SMS {conf['sms_notifier']}); "
+          f"database {conf['url'].split('@')[-1]}", flush=True)
     return Supervisor(commands(conf, topics), env).run()
 
 

@@ -1,6 +1,7 @@
 """``python -m engine``: calendar YEAR | calendar check FILE | calendar load FILE | scheduler | simulate."""
 import argparse
 import logging
+import os
 import signal
 import sys
 import threading
@@ -21,6 +22,11 @@ def main(argv=None) -> int:
     scheduler.add_argument("--reconcile-seconds", type=float, default=60)
     scheduler.add_argument("--clock-offset-seconds", type=float, default=0,
                            help="run as if the time were now + offset (tests, rehearsals)")
+    scheduler.add_argument("--sms-notifier", default=os.environ.get("SMS_NOTIFIER", "logging"),
+                           help="where the SMS outbox goes: logging | http (default SMS_NOTIFIER, else logging)")
+    # the gateway's token only from SMS_GATEWAY_TOKEN: a command line is visible to every user (ps)
+    scheduler.add_argument("--sms-gateway-url", default=os.environ.get("SMS_GATEWAY_URL"),
+                           help="http: the gateway's URL (default SMS_GATEWAY_URL)")
     from engine.simulation.cli import add_arguments
     add_arguments(commands.add_parser("simulate", help="replay N cases of a region on a virtual clock"))
     args = parser.parse_args(argv)
@@ -81,15 +87,27 @@ def calendar_load_command(args) -> int:
 
 
 def scheduler_command(args) -> int:
+    """Escalations (active by advisory lock, else standby) and the SMS outbox's sender."""
     from engine.deadlines.calendar import default_calendar
     from engine.deadlines.scheduler import EscalationScheduler, OffsetClock
+    from engine.notify.notifications import OutboxDispatcher, get_notifier
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(message)s")
-    scheduler = EscalationScheduler(args.database_url, default_calendar(),
-                                    OffsetClock(timedelta(seconds=args.clock_offset_seconds)),
+    try:
+        notifier = get_notifier(args.sms_notifier, args.sms_gateway_url, os.environ.get("SMS_GATEWAY_TOKEN"))
+    except ValueError as exc:
+        print(f"短信配置无效：{exc}", file=sys.stderr)
+        return 2
+    clock = OffsetClock(timedelta(seconds=args.clock_offset_seconds))
+    scheduler = EscalationScheduler(args.database_url, default_calendar(), clock,
                                     reconcile_seconds=args.reconcile_seconds)
+    # In `make serve` nothing else sends the outbox (the API processes run no background threads).
+    # Every scheduler sends, the standby too: a row is claimed by a conditional UPDATE before it goes
+    # out, so two senders send it once, and SMS never wait for a takeover of the escalation lock.
+    outbox = OutboxDispatcher(scheduler.session_factory, notifier, clock)
     stopped = threading.Event()
     signal.signal(signal.SIGTERM, lambda *_: stopped.set())
     signal.signal(signal.SIGINT, lambda *_: stopped.set())
+    outbox.start()
     scheduler.start()
     print("scheduler " + ("active" if scheduler.active.is_set() else "standby"), flush=True)
     announced = scheduler.active.is_set()
@@ -98,6 +116,7 @@ def scheduler_command(args) -> int:
             print("scheduler active", flush=True)
             announced = True
     scheduler.stop()
+    outbox.stop()
     return 0
 
 

@@ -1,7 +1,10 @@
 """Fixtures: one migrated database per run (SQLite file, or TEST_DATABASE_URL), emptied per test;
 a fresh app from the factory per test on a virtual clock."""
+import json
 import os
+import threading
 from datetime import datetime
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
 import pytest
@@ -95,3 +98,34 @@ def app(make_app):
 @pytest.fixture
 def client(app):
     return app.test_client()
+
+
+class Gateway:
+    """What a local SMS gateway received: the JSON bodies and their Authorization headers."""
+
+    def __init__(self):
+        self.url = ""
+        self.messages: list[dict] = []
+        self.authorizations: list[str | None] = []
+
+
+@pytest.fixture
+def gateway():
+    """A real HTTP SMS gateway on 127.0.0.1 that accepts (200) and records every POST."""
+    recorded = Gateway()
+
+    class Handler(BaseHTTPRequestHandler):
+        def do_POST(self):
+            recorded.messages.append(json.loads(self.rfile.read(int(self.headers["Content-Length"]))))
+            recorded.authorizations.append(self.headers.get("Authorization"))
+            self.send_response(200)
+            self.end_headers()
+
+        def log_message(self, *args):
+            pass
+
+    server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    recorded.url = f"http://127.0.0.1:{server.server_port}/sms"
+    yield recorded
+    server.shutdown()

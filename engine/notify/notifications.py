@@ -7,6 +7,7 @@ marked sent after the sender accepted it.
 import json
 import logging
 import urllib.request
+from collections import deque
 from datetime import timedelta
 from typing import Protocol
 
@@ -29,10 +30,11 @@ class Notifier(Protocol):
 
 
 class LoggingNotifier:
-    """The embedded default: log that a message went out (never the phone number or text)."""
+    """The default: log that a message went out (never the phone number or text)."""
 
-    def __init__(self):
-        self.sent: list[tuple[str | None, str, str]] = []
+    def __init__(self, keep: int = 1000):
+        # the last ``keep`` only: a scheduler process logs for months
+        self.sent: deque[tuple[str | None, str, str]] = deque(maxlen=keep)
 
     def send(self, phone, text, key) -> None:
         self.sent.append((phone, text, key))
@@ -108,7 +110,8 @@ def dispatch(session, notifier: Notifier, now, limit: int = 100) -> int:
 
 
 class OutboxDispatcher(WakeableLoop):
-    """Background thread of the embedded default: dispatch every ``interval`` seconds and after commits."""
+    """Dispatch every ``interval`` seconds and, as the embedded default's engine listener (``make run``),
+    after commits; each ``python -m engine scheduler`` process (``make serve``) runs one that only polls."""
 
     thread_name = "outbox-dispatcher"
 

@@ -1,38 +1,17 @@
 """The outbox sender: a real HTTP SMS gateway on 127.0.0.1, each message sent once by racing dispatchers."""
-import json
 import threading
 from datetime import datetime
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import pytest
 from sqlalchemy import select
 
 from api.extensions import db
 from engine.store.models import OutboxMessage
-from engine.notify.notifications import HttpSmsGateway, SendFailed, dispatch, get_notifier
-
-
-@pytest.fixture
-def gateway():
-    received = []
-
-    class Handler(BaseHTTPRequestHandler):
-        def do_POST(self):
-            received.append(json.loads(self.rfile.read(int(self.headers["Content-Length"]))))
-            self.send_response(200)
-            self.end_headers()
-
-        def log_message(self, *args):
-            pass
-
-    server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-    threading.Thread(target=server.serve_forever, daemon=True).start()
-    yield f"http://127.0.0.1:{server.server_port}/sms", received
-    server.shutdown()
+from engine.notify.notifications import HttpSmsGateway, LoggingNotifier, SendFailed, dispatch, get_notifier
 
 
 def test_racing_dispatchers_send_each_message_once_through_the_gateway(app, gateway):
-    url, received = gateway
+    url, received = gateway.url, gateway.messages
     now = datetime(2025, 9, 29, 9, 0)
     with app.app_context():
         db.session.add_all(OutboxMessage(dedupe_key=f"k{n}", template="accepted", phone="13812345678",
@@ -68,3 +47,10 @@ def test_unreachable_gateway_keeps_the_message_pending(app):
         db.session.commit()
         assert dispatch(db.session, HttpSmsGateway("http://127.0.0.1:9/sms", timeout=1), now) == 0
         assert db.session.scalars(select(OutboxMessage)).one().sent_at is None
+
+
+def test_the_logging_notifier_remembers_only_the_last_messages():
+    notifier = LoggingNotifier(keep=2)      # a scheduler process runs it for months
+    for n in range(3):
+        notifier.send("13812345678", f"消息{n}", f"k{n}")
+    assert [key for _, _, key in notifier.sent] == ["k1", "k2"]

@@ -69,6 +69,11 @@ def test_tokens_expire(make_app):
     ({"DATABASE_URL": "postgresql://u@h/db", "SECRET_KEY": "short", "WORKER_PASSWORD": "x"}, "SECRET_KEY"),
     ({"DATABASE_URL": "sqlite:///x.db", "SECRET_KEY": "k" * 32, "WORKER_PASSWORD": "x"}, "PostgreSQL"),
     ({"DATABASE_URL": "postgresql://u@h/db", "SECRET_KEY": "k" * 32}, "WORKER_PASSWORD"),
+    # the schedulers send the SMS: a gateway without its URL stops make serve, not them one by one
+    ({"DATABASE_URL": "postgresql://u@h/db", "SECRET_KEY": "k" * 32, "WORKER_PASSWORD": "x",
+      "SMS_NOTIFIER": "http"}, "SMS_GATEWAY_URL"),
+    ({"DATABASE_URL": "postgresql://u@h/db", "SECRET_KEY": "k" * 32, "WORKER_PASSWORD": "x",
+      "SMS_NOTIFIER": "sms"}, "SMS_NOTIFIER"),
 ])
 def test_production_refuses_to_start_without_its_secrets(env, message):
     with pytest.raises(ConfigurationError, match=message):

@@ -33,14 +33,14 @@ def engine_context(database_url, clock, calendar=None):
     return EngineContext(session=session, clock=clock, calendar=calendar or default_calendar())
 
 
-def start_accepted_case(ctx, items=None):
+def start_accepted_case(ctx, items=None, phone=None):
     path = ROOT / "bpmn" / REGION / "process.bpmn"
     deploy(ctx.session, path.read_bytes(), ctx.now(), region=REGION)
     ctx.session.commit()
     items = items or ["birth_certificate", "vaccination_certificate", "hukou_registration",
                       "social_security_card", "medical_insurance", "parenting_guidance"]
-    case = cases.start_case(ctx, REGION, items, {"mother": {"name": "李四"}}, {**DEFAULT_FACTS, "items": items,
-                                                                            "maternity_chosen": False})
+    facts = {**DEFAULT_FACTS, "items": items, "maternity_chosen": False}
+    case = cases.start_case(ctx, REGION, items, {"mother": {"name": "李四"}}, facts, phone=phone)
     [review] = open_tasks(ctx, case.id)
     tasks.claim(ctx, ADMIN, review.id)
     tasks.complete(ctx, ADMIN, review.id, {"decision": "accept"})
