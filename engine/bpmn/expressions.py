@@ -5,6 +5,7 @@ and script is parsed and checked against an AST allow-list before it may run, at
 deploy time (refused with a problem) and again at run time (defence in depth).
 """
 import ast
+from functools import lru_cache
 
 from SpiffWorkflow.bpmn.script_engine import PythonScriptEngine, TaskDataEnvironment
 
@@ -53,6 +54,14 @@ def check_expression(source: str, mode: str = "eval") -> None:
             raise UnsafeExpression("不允许含双下划线的字符串")
 
 
+@lru_cache(maxsize=4096)
+def checked_code(source: str, mode: str):
+    """``source`` checked (``check_expression``) and compiled, once per distinct text: a diagram's few
+    conditions are evaluated on every step of every case. Refused text raises each time (not cached)."""
+    check_expression(source, mode)
+    return compile(source, "<bpmn>", mode)
+
+
 class RestrictedEnvironment(TaskDataEnvironment):
     """Evaluates allow-listed code with no builtins but a few pure functions."""
 
@@ -60,12 +69,10 @@ class RestrictedEnvironment(TaskDataEnvironment):
         super().__init__({"__builtins__": {}, **SAFE_FUNCTIONS})
 
     def evaluate(self, expression, context, external_context=None):
-        check_expression(expression, "eval")
-        return super().evaluate(expression, context, external_context)
+        return super().evaluate(checked_code(expression, "eval"), context, external_context)
 
     def execute(self, script, context, external_context=None):
-        check_expression(script, "exec")
-        return super().execute(script, context, external_context)
+        return super().execute(checked_code(script, "exec"), context, external_context)
 
 
 class RestrictedScriptEngine(PythonScriptEngine):
