@@ -126,7 +126,8 @@ def summarise(collapsed: Path, top: int = 30) -> str:
     """A text summary of a collapsed-stack profile: share by library, then the costliest functions
     by own time and by time including callees."""
     own, incl, groups, total = collections.Counter(), collections.Counter(), collections.Counter(), 0
-    for line in collapsed.read_text().splitlines():
+    # py-spy may cut a frame name inside a multi-byte character (our Chinese names)
+    for line in collapsed.read_text(errors="replace").splitlines():
         stack, _, count = line.rpartition(" ")
         if not stack or not count.isdigit():
             continue
