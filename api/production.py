@@ -8,7 +8,8 @@ else sends here). Configuration only from the environment (passed on to every pr
     DATABASE_URL (PostgreSQL, required)   SECRET_KEY (required)   HOST (127.0.0.1)   PORT (8000)
     API_PROCESSES (2×cores)   API_THREADS (4)   WORKER_PROCESSES (2)   SCHEDULERS (2)
     WORKER_USER (worker)   WORKER_PASSWORD (required unless SEED_DEMO=1)   SEED_DEMO (0: demo users)
-    SMS_NOTIFIER (logging: only logged; http: SMS_GATEWAY_URL required)   SMS_GATEWAY_TOKEN (bearer)
+    SMS_NOTIFIER (required unless SEED_DEMO=1: http with SMS_GATEWAY_URL, or logging: only logged)
+    SMS_GATEWAY_TOKEN (bearer)
     TOKEN_TTL_SECONDS, LOGIN_MAX_FAILURES, LOGIN_WINDOW_SECONDS (see api/config.py)
 
 This module is also gunicorn's config module (``-c python:api.production``): ``child_exit`` below.
@@ -39,7 +40,7 @@ def settings(env=os.environ) -> dict:
     seed_demo = env.get("SEED_DEMO", "0").lower() in ("1", "true", "yes")
     if not seed_demo and not env.get("WORKER_PASSWORD"):
         raise ConfigurationError("WORKER_PASSWORD must be set (or SEED_DEMO=1 for the demo accounts)")
-    sms_notifier = _sms_notifier(env)
+    sms_notifier = _sms_notifier(env, seed_demo)
     cores = os.cpu_count() or 1
     return {"url": url, "host": env.get("HOST", "127.0.0.1"), "port": int(env.get("PORT", "8000")),
             "api_processes": int(env.get("API_PROCESSES", str(2 * cores))),
@@ -50,9 +51,14 @@ def settings(env=os.environ) -> dict:
             "worker_password": env.get("WORKER_PASSWORD") or "demo", "sms_notifier": sms_notifier}
 
 
-def _sms_notifier(env) -> str:
-    """The schedulers send the SMS outbox: refuse here rather than let them exit and restart forever."""
-    notifier = env.get("SMS_NOTIFIER", "logging")
+def _sms_notifier(env, seed_demo: bool) -> str:
+    """The schedulers send the SMS outbox: refuse here rather than let them exit and restart forever.
+    Production says where SMS go: ``logging`` marks them sent while no family receives one, so it is
+    the default of the demo (``SEED_DEMO=1``) only."""
+    notifier = env.get("SMS_NOTIFIER") or ("logging" if seed_demo else None)
+    if notifier is None:
+        raise ConfigurationError("SMS_NOTIFIER must be set: http (with SMS_GATEWAY_URL) sends the families' "
+                                 "SMS; logging only logs them (or SEED_DEMO=1 for the demo)")
     if notifier not in ("logging", "http"):
         raise ConfigurationError(f"SMS_NOTIFIER must be logging or http, not {notifier!r}")
     if notifier == "http" and not env.get("SMS_GATEWAY_URL"):
