@@ -3,7 +3,8 @@
 Jobs are hints; the rows are the truth. A job per (subject, level) calls
 ``engine.deadlines.escalation:run_job`` at its time; the listener adds and removes jobs after each engine
 commit, and ``reconcile`` (at start and every ``reconcile_seconds``) repairs what a crash or
-another process left out. Missed runs are caught up at start (no misfire grace, coalesced).
+another process left out. Only firings due within ``horizon`` (a day) are jobs: each reconcile adds
+those whose time came near, so the job store holds the next day's firings, not every future one. Missed runs are caught up at start (no misfire grace, coalesced).
 On PostgreSQL only the holder of a session-level advisory lock schedules; the others wait
 as standbys and take over when the holder's connection closes. SQLite: one process.
 """
@@ -30,7 +31,9 @@ LOCK_KEY = 0x6E62_6573  # "nbes": the escalation scheduler's advisory lock
 JOB_FUNCTION = "engine.deadlines.escalation:run_job"
 STUB_JOB_FUNCTION = "engine.deadlines.stubs:run_job"
 STUB_JOB_PREFIX = "stubs:"  # one cron job per region: the paper stubs' hand-over (engine/deadlines/stubs.py)
-HORIZON = timedelta(days=400)
+# Firings further ahead get their job from a later reconcile (every minute). A store of every future
+# firing (3–4 per open task) made each reconcile unpickle them all (bench/NOTES.md, round three).
+HORIZON = timedelta(days=1)
 
 
 class OffsetClock:
@@ -49,10 +52,11 @@ def job_id(firing) -> str:
 
 class EscalationScheduler:
     def __init__(self, database, calendar, clock=None, reconcile_seconds: float = 60,
-                 poll_seconds: float = 1.0, registry: str = "default"):
+                 poll_seconds: float = 1.0, registry: str = "default", horizon: timedelta = HORIZON):
         self.engine = make_engine(database) if isinstance(database, str) else database
         self.calendar, self.clock = calendar, clock or OffsetClock()
         self.reconcile_seconds, self.poll_seconds, self.registry = reconcile_seconds, poll_seconds, registry
+        self.horizon = horizon
         self.session_factory = make_session_factory(self.engine)
         self.scheduler: BackgroundScheduler | None = None
         self.active = threading.Event()
@@ -118,6 +122,8 @@ class EscalationScheduler:
         return (at - (self.clock.now() - SystemClock().now())).replace(tzinfo=CHINA_ZONE)
 
     def _schedule(self, firing) -> None:
+        if firing.at > self.clock.now() + self.horizon:
+            return  # a later reconcile adds it, when its time is near
         self.scheduler.add_job(JOB_FUNCTION, "date", run_date=self._run_date(firing.at),
                                args=[firing.subject, firing.level.value, self.registry],
                                id=job_id(firing), replace_existing=True)
@@ -127,7 +133,8 @@ class EscalationScheduler:
         First takes holiday files an operator added (``calendar load``), so moved deadlines move their jobs."""
         self._refresh_calendar()
         with self.session_factory() as session:
-            wanted = {job_id(f): f for f in escalation.pending(session, self.calendar, self.clock.now(), HORIZON)}
+            wanted = {job_id(f): f for f in escalation.pending(session, self.calendar, self.clock.now(),
+                                                               self.horizon)}
         existing = {job.id: job for job in self.scheduler.get_jobs(jobstore="default")}
         added = 0
         for key, firing in wanted.items():

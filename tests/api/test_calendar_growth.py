@@ -10,7 +10,7 @@ import json
 import os
 import subprocess
 import sys
-from datetime import datetime
+from datetime import datetime, timedelta
 from pathlib import Path
 
 import pytest
@@ -52,7 +52,9 @@ def scheduler(grow_app, clock, database_url):
     clear_scheduler_jobs(database_url)
     state = grow_app.extensions["newborn"]
     with grow_app.app_context():
-        running = EscalationScheduler(db.engine, state.calendar, clock, reconcile_seconds=3600, registry="grow")
+        # every future firing a job (the default keeps a day's): the test watches the case's overdue timer move
+        running = EscalationScheduler(db.engine, state.calendar, clock, reconcile_seconds=3600, registry="grow",
+                                      horizon=timedelta(days=400))
     running.start()
     state.listeners.append(running)
     yield running
