@@ -1,7 +1,7 @@
 """Service tasks as external tasks (Camunda 7's pattern): fetch-and-lock, complete, fail."""
 from dataclasses import dataclass
 from datetime import timedelta
-from functools import cache
+from functools import lru_cache
 
 from SpiffWorkflow.bpmn.specs.event_definitions.item_aware_event import ErrorEventDefinition
 from SpiffWorkflow.bpmn.util import BpmnEvent
@@ -55,7 +55,7 @@ def fetch_and_lock(ctx, worker_id: str, topics: dict[str, int], max_tasks: int,
     return found
 
 
-@cache
+@lru_cache(maxsize=64)  # shapes seen: a handful (a worker asks for its topics); bounded all the same
 def _lock_statement(topic_count: int, by_topic: bool, by_region: bool):
     """The locking UPDATE, built once per shape: workers poll all day, and building a statement and its
     cache key costs more than the database's work (bench/NOTES.md); every value is a bound parameter."""
