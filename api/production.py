@@ -6,7 +6,7 @@ one holds the advisory lock, a second waits to take over; both send the SMS outb
 else sends here). Configuration only from the environment (passed on to every process):
 
     DATABASE_URL (PostgreSQL, required)   SECRET_KEY (required)   HOST (127.0.0.1)   PORT (8000)
-    API_PROCESSES (2×cores)   API_THREADS (4)   WORKER_PROCESSES (2)   SCHEDULERS (2, at least 1)
+    API_PROCESSES (2×cores)   API_THREADS (4)   WORKER_PROCESSES (2)   SCHEDULERS (2)
     WORKER_USER (worker)   WORKER_PASSWORD (required unless SEED_DEMO=1)   SEED_DEMO (0: demo users)
     SMS_NOTIFIER (required unless SEED_DEMO=1: http with SMS_GATEWAY_URL, or logging: only logged)
     SMS_GATEWAY_TOKEN (bearer)
@@ -41,8 +41,6 @@ def settings(env=os.environ) -> dict:
     if not seed_demo and not env.get("WORKER_PASSWORD"):
         raise ConfigurationError("WORKER_PASSWORD must be set (or SEED_DEMO=1 for the demo accounts)")
     sms_notifier = _sms_notifier(env, seed_demo)
-    if int(env.get("SCHEDULERS", "2")) < 1:  # they alone escalate overdue work and send the SMS outbox
-        raise ConfigurationError("SCHEDULERS must be at least 1: the schedulers escalate and send the SMS")
     cores = os.cpu_count() or 1
     return {"url": url, "host": env.get("HOST", "127.0.0.1"), "port": int(env.get("PORT", "8000")),
             "api_processes": int(env.get("API_PROCESSES", str(2 * cores))),

@@ -76,8 +76,6 @@ def test_tokens_expire(make_app):
       "SMS_NOTIFIER": "sms"}, "SMS_NOTIFIER"),
     # production says where the families' SMS go (logging would mark them sent and send nothing)
     ({"DATABASE_URL": "postgresql://u@h/db", "SECRET_KEY": "k" * 32, "WORKER_PASSWORD": "x"}, "SMS_NOTIFIER"),
-    ({"DATABASE_URL": "postgresql://u@h/db", "SECRET_KEY": "k" * 32, "SEED_DEMO": "1", "SCHEDULERS": "0"},
-     "SCHEDULERS"),
 ])
 def test_production_refuses_to_start_without_its_secrets(env, message):
     with pytest.raises(ConfigurationError, match=message):
