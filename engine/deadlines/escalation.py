@@ -171,7 +171,7 @@ def pending(session, calendar, now: datetime, horizon: timedelta = timedelta(0))
     connection = session.connection()
     for task in connection.execute(PLANNED_TASKS, {"until": limit + LOOKAHEAD}):
         candidates += [f for f in task_plan(calendar, task) if f.at <= limit]
-    props = {d.id: d.properties for d in session.scalars(select(Definition))}
+    props = dict(session.execute(select(Definition.id, Definition.properties)).all())  # not each one's activities
     for case in connection.execute(PLANNED_CASES, {"until": limit + LOOKAHEAD}):
         candidates += [f for f in case_plan(calendar, case, props.get(case.definition_id, {})) if f.at <= limit]
     if not candidates:

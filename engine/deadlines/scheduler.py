@@ -4,7 +4,8 @@ Jobs are hints; the rows are the truth. A job per (subject, level) calls
 ``engine.deadlines.escalation:run_job`` at its time; the listener adds and removes jobs after each engine
 commit, and ``reconcile`` (at start and every ``reconcile_seconds``) repairs what a crash or
 another process left out. Only firings due within ``horizon`` (a day) are jobs: each reconcile adds
-those whose time came near, so the job store holds the next day's firings, not every future one. Missed runs are caught up at start (no misfire grace, coalesced).
+those whose time came near, so the job store holds the next day's firings, not every future one.
+Missed runs are caught up at start (no misfire grace, coalesced).
 On PostgreSQL only the holder of a session-level advisory lock schedules; the others wait
 as standbys and take over when the holder's connection closes. SQLite: one process.
 """

@@ -94,9 +94,11 @@ def dispatch(session, notifier: Notifier, now, limit: int = 100) -> int:
     claimed = session.connection().execute(CLAIM_BATCH, {
         "now": now, "limit": limit, "until": now + timedelta(seconds=CLAIM_SECONDS)}).all()
     session.commit()
-    started, sent, left = time.monotonic(), 0, sorted(claimed, key=lambda row: row.id)
-    while left and time.monotonic() - started < CLAIM_SECONDS / 2:  # never past the claim (a slow gateway)
-        message = left.pop(0)
+    started, sent, ordered = time.monotonic(), 0, sorted(claimed, key=lambda row: row.id)
+    for n, message in enumerate(ordered):
+        if time.monotonic() - started >= CLAIM_SECONDS / 2:  # never past the claim (a slow gateway)
+            _release(session, [unsent.id for unsent in ordered[n:]])
+            break
         try:
             notifier.send(message.phone, message.text, message.dedupe_key)
         except SendFailed as exc:
@@ -106,8 +108,6 @@ def dispatch(session, notifier: Notifier, now, limit: int = 100) -> int:
         session.connection().execute(MARK_SENT, {"message_id": message.id, "now": now})
         session.commit()
         sent += 1
-    if left:
-        _release(session, [message.id for message in left])
     return sent
 
 
