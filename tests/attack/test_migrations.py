@@ -177,3 +177,22 @@ def test_0004_keeps_every_stored_deadline_a_promise(empty_db):
             "task:t-card": "promise", "case:c1": "promise"}
         assert conn.scalar(text("SELECT count(*) FROM tasks WHERE deadline_kind IS NOT NULL")) == 0
     engine.dispose()
+
+
+def test_case_state_is_lz4_compressed_on_postgresql(empty_db):
+    """0007: every step rewrites ``cases.state``; lz4 costs PostgreSQL's backend about half of pglz
+    (bench/NOTES.md). A downgrade gives the column its default back."""
+    if not empty_db.startswith("postgresql"):
+        pytest.skip("TOAST compression is PostgreSQL's (SQLite has none); runs in the PostgreSQL pass")
+    engine = make_engine(empty_db)
+    compression = text("SELECT attcompression FROM pg_attribute "
+                       "WHERE attrelid = 'cases'::regclass AND attname = 'state'")
+    try:
+        upgrade(empty_db)
+        with engine.connect() as conn:
+            assert conn.scalar(compression) == "l"
+        command.downgrade(alembic_config(empty_db), "0006")
+        with engine.connect() as conn:
+            assert conn.scalar(compression) == ""
+    finally:
+        engine.dispose()
