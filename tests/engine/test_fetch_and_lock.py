@@ -2,10 +2,13 @@
 durations, worker and scope must still decide what is locked (Camunda 7's fetchAndLock semantics)."""
 from datetime import timedelta
 
+from sqlalchemy import select
+
 from engine.scope import Served
 from engine.states import TaskKind, TaskState
+from engine.store.models import ELicence
 from engine.work import external
-from tests.engine.helpers import engine_context, open_tasks, start_accepted_case
+from tests.engine.helpers import complete_service_task, engine_context, open_tasks, start_accepted_case
 
 
 def _ready_topics(ctx, case_id) -> list[str]:
@@ -41,4 +44,31 @@ def test_max_tasks_and_the_served_scope_are_bound_per_call(clean_db, clock):
     assert len(rest) == 2 and topics[0] not in {row.task.topic for row in rest}
     assert all(row.task.state == TaskState.LOCKED.value and row.case.id == case.id for row in one + rest)
     assert rest[0].variables["caseId"] == case.id and rest[0].variables["region"] == case.region
+    ctx.session.close()
+
+
+def test_each_locked_task_carries_its_own_cases_licences(clean_db, clock):
+    """One query reads the locked tasks' cases with their 电子证照: a case with two licences still gives
+    one case to each of its tasks and both licences, and a case with none gives ``{}``."""
+    ctx = engine_context(clean_db, clock)
+    issued = start_accepted_case(ctx)
+    for task in [t for t in open_tasks(ctx, issued.id) if t.kind == TaskKind.SERVICE.value][:2]:
+        complete_service_task(ctx, task)
+    licences = {lic.kind: lic.number for lic in ctx.session.scalars(
+        select(ELicence).where(ELicence.case_id == issued.id))}
+    assert len(licences) == 2
+    bare = start_accepted_case(ctx)
+    locked = external.fetch_and_lock(ctx, "w", {t: 60_000 for t in _ready_topics(ctx, issued.id)
+                                                + _ready_topics(ctx, bare.id)}, 50)
+    by_case = {}
+    for row in locked:
+        by_case.setdefault(row.case.id, []).append(row)
+    assert set(by_case) == {issued.id, bare.id}
+    open_service = {c: [t.id for t in open_tasks(ctx, c) if t.kind == TaskKind.SERVICE.value]
+                    for c in by_case}
+    for case_id, rows in by_case.items():  # each open task once, not once per licence
+        assert sorted(r.task.id for r in rows) == sorted(open_service[case_id])
+    for row in by_case[issued.id]:
+        assert {kind: lic["number"] for kind, lic in row.variables["elicences"].items()} == licences
+    assert all(row.variables["elicences"] == {} for row in by_case[bare.id])
     ctx.session.close()
