@@ -6,6 +6,8 @@ Sources: a service task's declared ``outputs`` / ``errorOutputs.<code>``, a user
 """
 import ast
 
+from lxml import etree
+
 from engine.bpmn import outputs
 from engine.bpmn.expressions import SAFE_FUNCTIONS, UnsafeExpression, check_expression
 from engine.bpmn.model import NS
@@ -14,13 +16,14 @@ from engine.errors import Problem
 ENGINE_VARIABLES = {"items", "error_message"}
 
 
-def names_read(source: str) -> set[str]:
-    """Names an expression reads (not the allow-listed functions); empty when it is refused anyway."""
+def names_read(source: str, mode: str = "eval") -> set[str]:
+    """Names a condition (``mode="eval"``) or a script (``"exec"``) reads, not the allow-listed
+    functions; empty when it is refused anyway. A script's names are read even if it assigns them first."""
     try:
-        check_expression(source, "eval")
+        check_expression(source, mode)
     except UnsafeExpression:
         return set()  # the expression check names the problem; its names are not variables
-    tree = ast.parse(source, mode="eval")
+    tree = ast.parse(source, mode=mode)
     return {n.id for n in ast.walk(tree) if isinstance(n, ast.Name) and isinstance(n.ctx, ast.Load)
             and n.id not in SAFE_FUNCTIONS}
 
@@ -44,6 +47,15 @@ def provided(root) -> set[str]:
     found |= {f.get("id") for f in root.xpath("//camunda:formData/camunda:formField", namespaces=NS) if f.get("id")}
     for script in root.xpath("//bpmn:scriptTask/bpmn:script", namespaces=NS):
         found |= _assigned(script.text or "")
+    return found
+
+
+def read(root) -> set[str]:
+    """Every variable the diagram's conditions and scripts read (``names_read``)."""
+    found = set()
+    for node in root.xpath("//bpmn:conditionExpression | //bpmn:script", namespaces=NS):
+        mode = "exec" if etree.QName(node).localname == "script" else "eval"
+        found |= names_read((node.text or "").strip() or "True", mode)
     return found
 
 

@@ -7,15 +7,13 @@ SpiffWorkflow state to the new spec with SpiffWorkflow's own migration (``SpecDi
 ``migrate_workflow``), task specs aligned by the plan: open tasks keep their ids, so their rows (claims,
 deadlines, candidates) and the case's history stay as they are. Cases not moved finish on their version.
 """
-import ast
 from dataclasses import dataclass, field
 
-from lxml import etree
 from SpiffWorkflow.bpmn.util.diff import migrate_workflow, SpecDiff, WorkflowDiff
 from SpiffWorkflow.util.task import TaskState as SpiffState
 from sqlalchemy import select
 
-from engine.bpmn.model import NS
+from engine.bpmn import variables
 from engine.bpmn.safe_xml import parse_bpmn_bytes
 from engine.definitions import spec_cache
 from engine.errors import Conflict, Invalid, NotFound, Problem
@@ -113,13 +111,7 @@ def _label(task_spec) -> str:
 
 
 def _expression_names(definition: Definition) -> set[str]:
-    root = parse_bpmn_bytes(definition.xml.encode("utf-8"), definition.resource_name)
-    names = set()
-    for node in root.xpath("//bpmn:conditionExpression | //bpmn:script", namespaces=NS):
-        mode = "exec" if etree.QName(node).localname == "script" else "eval"
-        tree = ast.parse((node.text or "").strip() or "True", mode=mode)
-        names |= {n.id for n in ast.walk(tree) if isinstance(n, ast.Name) and isinstance(n.ctx, ast.Load)}
-    return names
+    return variables.read(parse_bpmn_bytes(definition.xml.encode("utf-8"), definition.resource_name))
 
 
 def _new_variables(plan: MovePlan) -> set[str]:

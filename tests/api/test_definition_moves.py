@@ -159,3 +159,22 @@ def test_a_variable_the_new_version_reads_and_the_case_lacks_keeps_it_on_its_ver
     done = admin.post(MOVES, json={"from_version": 1, "to_version": 2, "dry_run": False,
                                    "case_ids": [past_review.case_id]}).get_json()
     assert done["moved"] == 0 and _version(past_review) == 1
+
+
+def test_an_allow_listed_function_in_a_new_condition_is_not_a_missing_variable(app):
+    """Version 2's condition calls ``len(certificate_number)``: a case past review lacks
+    ``certificate_number`` and stays, and ``len`` (an allow-listed function) is never named as missing."""
+    def reads_through_len(root):
+        [condition] = [c for c in root.iter("{*}conditionExpression") if c.text == "'birth_certificate' in items"]
+        condition.text = "'birth_certificate' in items and len(certificate_number) == 18"
+        [form] = root.xpath("//*[@id='acceptance_review']//*[local-name()='formData']")
+        etree.SubElement(form, "{http://camunda.org/schema/1.0/bpmn}formField",
+                         id="certificate_number", label="出生医学证明编号", type="string")
+    items = app.extensions["newborn"].regions.get(REGION).items
+    past_review, review = _started(app, items)
+    past_review.work(review, ACCEPT["acceptance_review"])
+    admin = User(past_review.client, "admin")
+    deployed = _upload(admin, "/api/v1/definitions", _qinbei(reads_through_len))
+    assert deployed.status_code == 201, deployed.get_json()
+    [stuck] = admin.post(MOVES, json={"from_version": 1, "to_version": 2}).get_json()["cases"]
+    assert [(r["code"], r["variable"]) for r in stuck["reasons"]] == [("missing_variable", "certificate_number")]
