@@ -79,13 +79,18 @@ def _check_topics(topics) -> None:
 
 
 def _served_task(task_id: str):
-    """The task if this worker may serve it: another topic is 403, another region's task 404 (a worker
-    bound to regions never learns other regions' tasks exist) — engine.scope.may_serve_task."""
+    """The task if this worker may serve it (``_check_served``)."""
     task = external.get_task(engine_context(), task_id)
+    _check_served(task)
+    return task
+
+
+def _check_served(task) -> None:
+    """Another topic is 403, another region's task 404 (a worker bound to regions never learns other
+    regions' tasks exist) — engine.scope.may_serve_task. Steps run it on the row they lock and read."""
     if not serves_region(current_actor(), task.region):
         raise NotFound("外部任务不存在", field="id")
     _check_topics([task.topic])
-    return task
 
 
 def _no_content() -> Response:
@@ -131,9 +136,8 @@ def fetch_and_lock(body):
 @login_required(Role.WORKER, Role.ADMIN)
 def complete(body, task_id):
     """204; a lock held by another worker or lapsed and taken again answers 409 and changes nothing."""
-    _served_task(task_id)
     values = {**variables_in(body["variables"]), **variables_in(body["localVariables"])}
-    external.complete(engine_context(), task_id, body["workerId"], values)
+    external.complete(engine_context(), task_id, body["workerId"], values, authorise=_check_served)
     return _no_content()
 
 
@@ -153,9 +157,8 @@ def failure(body, task_id):
 @login_required(Role.WORKER, Role.ADMIN)
 def bpmn_error(body, task_id):
     """204; the diagram's error boundary for ``errorCode`` takes over."""
-    _served_task(task_id)
     external.bpmn_error(engine_context(), task_id, body["workerId"], body["errorCode"],
-                        body["errorMessage"] or "", variables_in(body["variables"]))
+                        body["errorMessage"] or "", variables_in(body["variables"]), authorise=_check_served)
     return _no_content()
 
 

@@ -111,33 +111,49 @@ def _registry_keys(form: dict) -> dict:
     return {"marriageCertificateNumber": marriage} if marriage else {}
 
 
-def _locked_by(ctx, task_id: str, worker_id: str, fresh: Task | None = None) -> Task:
-    """The task, read now (the lock may have passed on), if ``worker_id`` holds its lock."""
+def _service_task(ctx, task_id: str, fresh: Task | None = None) -> Task:
+    """The service task, read now (``fresh``: as the step just read it)."""
     task = fresh or ctx.session.get(Task, task_id, populate_existing=True)
     if task is None or task.kind != TaskKind.SERVICE.value:
         raise NotFound("外部任务不存在", field="id")
-    if task.state != TaskState.LOCKED.value or task.lock_owner != worker_id:
-        raise Conflict(f"外部任务 {task_id} 未被工作者 {worker_id} 锁定（锁已失效或被他人获取）", field="workerId")
     return task
 
 
-def _locked_step(ctx, task_id: str, worker_id: str) -> tuple[Case, Task, dict]:
-    """The start of a worker's step: the case locked first, its open tasks read once, the task's lock checked."""
+def _locked_by(ctx, task_id: str, worker_id: str, fresh: Task | None = None) -> Task:
+    """The task, read now (the lock may have passed on), if ``worker_id`` holds its lock."""
+    task = _service_task(ctx, task_id, fresh)
+    _check_lock(task, worker_id)
+    return task
+
+
+def _check_lock(task: Task, worker_id: str) -> None:
+    if task.state != TaskState.LOCKED.value or task.lock_owner != worker_id:
+        raise Conflict(f"外部任务 {task.id} 未被工作者 {worker_id} 锁定（锁已失效或被他人获取）", field="workerId")
+
+
+def _locked_step(ctx, task_id: str, worker_id: str, authorise=None) -> tuple[Case, Task, dict]:
+    """The start of a worker's step: the case locked first, its open tasks read once, the caller's scope
+    (``authorise(task)``, raising) and the task's lock checked on the row the step read: no read before."""
     try:
         case = cases.case_of_task(ctx, task_id)
     except NotFound:
         raise NotFound("外部任务不存在", field="id") from None
     open_rows = runtime.open_task_rows(ctx, case.id)
-    return case, _locked_by(ctx, task_id, worker_id, open_rows.get(task_id)), open_rows
+    task = _service_task(ctx, task_id, open_rows.get(task_id))
+    if authorise is not None:
+        authorise(task)
+    _check_lock(task, worker_id)
+    return case, task, open_rows
 
 
-def complete(ctx, task_id: str, worker_id: str, variables: dict) -> Task:
-    """Complete the worker's locked task in one step (the case locked first).
+def complete(ctx, task_id: str, worker_id: str, variables: dict, authorise=None) -> Task:
+    """Complete the worker's locked task in one step (the case locked first); ``authorise(task)``: the
+    caller's scope check (raises), run under the case lock.
 
     Raises ``Invalid`` (nothing changed, the task still locked by the worker) when the variables do not
     match the task's declared outputs, or when the step fails evaluating them (``runtime.run_step``).
     """
-    case, task, open_rows = _locked_step(ctx, task_id, worker_id)
+    case, task, open_rows = _locked_step(ctx, task_id, worker_id, authorise)
     definition = spec_cache.version(ctx.session, task.definition_id)
     check_worker_payload(ctx, definition, task, variables)
     variables = dict(variables or {})
@@ -262,9 +278,10 @@ def retry_incident(ctx, incident_id: int, retries: int = 1) -> Incident:
 
 
 def bpmn_error(ctx, task_id: str, worker_id: str, error_code: str, message: str = "",
-               variables: dict | None = None) -> Task:
-    """Throw a BPMN error from the waiting service task; the diagram's error boundary catches it."""
-    case, task, open_rows = _locked_step(ctx, task_id, worker_id)
+               variables: dict | None = None, authorise=None) -> Task:
+    """Throw a BPMN error from the waiting service task; the diagram's error boundary catches it
+    (``authorise`` as for ``complete``)."""
+    case, task, open_rows = _locked_step(ctx, task_id, worker_id, authorise)
     definition = spec_cache.version(ctx.session, task.definition_id)
     check_worker_payload(ctx, definition, task, variables, error_code)
     task.state, task.completed_at, task.completed_by = TaskState.CANCELLED.value, ctx.now(), worker_id

@@ -1,15 +1,17 @@
 """One scope rule for every read (engine/scope.py): a hospital's clerk sees its own hospital's cases only,
 a worker bound to regions serves those regions only."""
-from sqlalchemy import select
+from sqlalchemy import event, select
 
 from api.auth import hash_password
 from api.extensions import db
 from engine.context import EngineContext
+from engine.simulation.departments import SimulatedDepartment
 from engine.store.db import make_session_factory
 from engine.store.models import Case, Task
 from engine.store.models import User as UserRow
 from tests.api.helpers import User, open_user_tasks, sample_form, work_user_task
 from tests.engine.helpers import run_service_tasks
+from workers.client import typed_variables
 
 REGION, SICHUAN = "gx-qinzhou-qinbei", "sc-province"
 H1, H2 = "钦北区妇幼保健院", "钦北区人民医院"
@@ -146,3 +148,30 @@ def test_an_operator_binds_a_worker_account_to_regions_with_the_cli(app, client)
     assert refused.exit_code != 0 and "nowhere" in refused.output
     not_a_worker = runner.invoke(args=["worker-account", "admin", "--topics", "t"], env={"WORKER_ACCOUNT_PASSWORD": "p"})
     assert not_a_worker.exit_code != 0 and "not a worker" in not_a_worker.output
+
+
+def test_a_worker_completion_checks_its_scope_on_the_row_the_step_locks(app, client):
+    """The served check (topic, region) runs on the task row the step reads under the case lock: the
+    request reads the task no earlier and no more often (one read of the case's open tasks), and the
+    completion still succeeds for a worker who serves it."""
+    case_id = _submit(client, REGION)
+    _accept(client, REGION, case_id)
+    worker = User(client, "worker")
+    [task, *_] = _fetch(worker, _topics(app))
+    variables = {k: v["value"] for k, v in (task.get("variables") or {}).items()}
+    result = SimulatedDepartment().call(task["topicName"], variables, task["id"])
+    with app.app_context():
+        engine = db.engine
+    statements = []
+    record = lambda _c, _cur, statement, *_: statements.append(" ".join(statement.split()))  # noqa: E731
+    event.listen(engine, "before_cursor_execute", record)
+    try:
+        response = worker.post(f"/engine-rest/external-task/{task['id']}/complete",
+                               json={"workerId": "worker", "variables": typed_variables(result)})
+    finally:
+        event.remove(engine, "before_cursor_execute", record)
+    assert response.status_code == 204, response.get_json()
+    reads = [s for s in statements if s.startswith("SELECT") and "FROM tasks" in s and "FROM cases" not in s]
+    assert len(reads) == 1 and "tasks.case_id =" in reads[0], reads
+    first_read = next(s for s in statements if s.startswith("SELECT"))
+    assert "FROM cases" in first_read, first_read  # the case lock comes first
