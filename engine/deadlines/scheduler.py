@@ -136,6 +136,12 @@ class EscalationScheduler:
         with self.session_factory() as session:
             wanted = {job_id(f): f for f in escalation.pending(session, self.calendar, self.clock.now(),
                                                                self.horizon)}
+        added = self._add_missing(wanted)
+        self.schedule_stub_handovers()
+        return added
+
+    def _add_missing(self, wanted: dict) -> int:
+        """Schedule each wanted firing without its job (or at another time); drop jobs nothing wants."""
         existing = {job.id: job for job in self.scheduler.get_jobs(jobstore="default")}
         added = 0
         for key, firing in wanted.items():
@@ -147,7 +153,6 @@ class EscalationScheduler:
         for key in existing.keys() - wanted.keys():
             if not key.startswith(STUB_JOB_PREFIX):
                 self._remove(key)
-        self.schedule_stub_handovers()
         return added
 
     def _refresh_calendar(self) -> None:
