@@ -22,7 +22,7 @@ from dataclasses import dataclass
 from datetime import datetime, time, timedelta
 from functools import lru_cache
 
-from sqlalchemy import bindparam, select
+from sqlalchemy import bindparam, case as sql_case, func, literal, select
 from sqlalchemy.exc import IntegrityError
 
 from engine.notify import timeline
@@ -170,15 +170,26 @@ PLANNED_TASKS = select(TASKS.c.id, TASKS.c.due_at, TASKS.c.limit_working_days, T
 PLANNED_CASES = select(CASES.c.id, CASES.c.deadline, CASES.c.definition_id).where(
     CASES.c.status.in_([CaseStatus.REVIEW.value, CaseStatus.IN_PROGRESS.value]), CASES.c.deadline.is_not(None),
     CASES.c.deadline <= bindparam("until"))
-# an incremental pass: the same with a lower bound (indexes ix_tasks_state_due, ix_cases_status_deadline)
-WINDOW_TASKS = PLANNED_TASKS.where(TASKS.c.due_at >= bindparam("since"))
-WINDOW_CASES = PLANNED_CASES.where(CASES.c.deadline >= bindparam("since"))
 DEFINITION_PROPERTIES = select(DEFINITIONS.c.id, DEFINITIONS.c.properties)  # not each one's activities
 DEFINITION_ACTIVITIES = select(DEFINITIONS.c.id, DEFINITIONS.c.properties, DEFINITIONS.c.activities).where(
     DEFINITIONS.c.id.in_(bindparam("ids", expanding=True)))
-WRITTEN = select(Escalation.subject, Escalation.level)
-WRITTEN_OF = WRITTEN.where(Escalation.subject.in_(bindparam("subjects", expanding=True)))
-WRITTEN_CHUNK = 500  # subjects per lookup in the unique index (subject, level)
+LEVEL_BITS = {level: 1 << n for n, level in enumerate(EscalationLevel)}
+ESCALATIONS = Escalation.__table__
+
+
+def _written_levels(prefix: str, subject_id):
+    """The row's subject's levels already written (``LEVEL_BITS``), one probe of the unique index each."""
+    bits = sql_case({level.value: bit for level, bit in LEVEL_BITS.items()}, value=ESCALATIONS.c.level, else_=0)
+    return (select(func.coalesce(func.sum(bits), 0)).where(ESCALATIONS.c.subject == literal(prefix) + subject_id)
+            .scalar_subquery().label("written"))
+
+
+# an incremental pass: rows due within the window (indexes ix_tasks_state_due, ix_cases_status_deadline)
+# with their written levels, so it never reads the escalations of subjects it does not plan
+WINDOW_TASKS = PLANNED_TASKS.add_columns(_written_levels("task:", TASKS.c.id)).where(
+    TASKS.c.due_at >= bindparam("since"))
+WINDOW_CASES = PLANNED_CASES.add_columns(_written_levels("case:", CASES.c.id)).where(
+    CASES.c.deadline >= bindparam("since"))
 _reaches: dict[str, tuple[int, int, int]] = {}  # definition id -> its largest settings; definitions never change
 
 
@@ -220,33 +231,34 @@ def pending(session, calendar, now: datetime, horizon: timedelta = timedelta(0),
     """Firings not yet written whose time is at or before ``now + horizon``. With ``since`` (the previous
     pass's ``now + horizon``): only those of subjects due within ``window`` (module docstring)."""
     limit = now + horizon
-    connection = session.connection()
     props = dict(session.execute(DEFINITION_PROPERTIES).all())
-    if since is None:
-        tasks, cases, bounds = PLANNED_TASKS, PLANNED_CASES, {"until": limit + LOOKAHEAD}
-    else:
+    if since is not None:
         first, last = window(calendar, since, limit, *reach(session, props))
-        tasks, cases, bounds = WINDOW_TASKS, WINDOW_CASES, {"since": first, "until": last}
+        return _pending_in_window(session, calendar, props, limit, {"since": first, "until": last})
     candidates = []
-    for task in connection.execute(tasks, bounds):
+    connection = session.connection()
+    for task in connection.execute(PLANNED_TASKS, {"until": limit + LOOKAHEAD}):
         candidates += [f for f in task_plan(calendar, task) if f.at <= limit]
-    for case in connection.execute(cases, bounds):
+    for case in connection.execute(PLANNED_CASES, {"until": limit + LOOKAHEAD}):
         candidates += [f for f in case_plan(calendar, case, props.get(case.definition_id, {})) if f.at <= limit]
     if not candidates:
         return []
-    done = _written(connection, {f.subject for f in candidates}, whole_table=since is None)
+    subjects = {f.subject for f in candidates}
+    done = set(session.execute(select(Escalation.subject, Escalation.level)).all()) if len(subjects) > 500 else \
+        set(session.execute(select(Escalation.subject, Escalation.level)
+                            .where(Escalation.subject.in_(subjects))).all())
     return [f for f in candidates if (f.subject, f.level.value) not in done]
 
 
-def _written(connection, subjects: set, whole_table: bool) -> set:
-    """(subject, level) already written. A full scan's many subjects read the whole table at once; an
-    incremental pass looks its subjects up, so it never reads the escalations of years past."""
-    if whole_table and len(subjects) > WRITTEN_CHUNK:
-        return set(connection.execute(WRITTEN).all())
-    ordered, done = list(subjects), set()
-    for start in range(0, len(ordered), WRITTEN_CHUNK):
-        done |= set(connection.execute(WRITTEN_OF, {"subjects": ordered[start:start + WRITTEN_CHUNK]}).all())
-    return done
+def _pending_in_window(session, calendar, props: dict, limit: datetime, bounds: dict) -> list[Firing]:
+    """Firings at or before ``limit``, not yet written, of the subjects due within ``bounds`` (since, until)."""
+    found, connection = [], session.connection()
+    for task in connection.execute(WINDOW_TASKS, bounds):
+        found += [f for f in task_plan(calendar, task) if f.at <= limit and not task.written & LEVEL_BITS[f.level]]
+    for case in connection.execute(WINDOW_CASES, bounds):
+        found += [f for f in case_plan(calendar, case, props.get(case.definition_id, {}))
+                  if f.at <= limit and not case.written & LEVEL_BITS[f.level]]
+    return found
 
 
 def fire_due(session, clock, calendar) -> list[Escalation]:

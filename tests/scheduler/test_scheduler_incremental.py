@@ -214,3 +214,17 @@ def test_reach_takes_the_largest_settings_of_every_process_and_activity(ctx, clo
     ctx.session.commit()
     assert escalation.reach(ctx.session, [definition.id]) == (5, 1 + 4)
     assert escalation.reach(ctx.session, []) == (1, 1 + 2)  # the defaults
+
+
+def test_an_incremental_pass_leaves_out_firings_already_written(ctx, clock):
+    case = start_accepted_case(ctx)
+    written_one, other = limited_tasks(ctx, case.id)
+    clock.advance(hours=15)  # past both warnings (23:59:59 on the day of acceptance)
+    assert escalation.fire(ctx.session, clock, ctx.calendar, f"task:{written_one.id}", "warning") is not None
+    limit = clock.now() + timedelta(days=1)
+    found = {(f.subject, f.level.value)
+             for f in escalation.pending(ctx.session, ctx.calendar, clock.now(), timedelta(days=1), since=limit)}
+    assert found == {(f"task:{task.id}", level) for task in (written_one, other) for level in ("warning", "overdue")} \
+        - {(f"task:{written_one.id}", "warning")}
+    assert found == {(f.subject, f.level.value)
+                     for f in escalation.pending(ctx.session, ctx.calendar, clock.now(), timedelta(days=1))}
