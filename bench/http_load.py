@@ -23,7 +23,7 @@ from pathlib import Path
 import requests
 from sqlalchemy import text
 
-from bench import bulk, cpu, qinbei
+from bench import bulk, cpu, qinbei, reconcile_pass
 from bench.engine_overhead import fresh_pg
 
 PORT = 8222
@@ -252,7 +252,8 @@ def phase_scheduler(engine, sample: int) -> dict:
             fired += escalation.fire(session, clock, calendar, firing.subject, firing.level.value) is not None
     elapsed = time.perf_counter() - started
     return {"pending_timers": timers, "due_now": len(due), "scan_seconds": scan, "fired": fired,
-            "fire_seconds": elapsed, "per_second": fired / elapsed if elapsed else 0}
+            "fire_seconds": elapsed, "per_second": fired / elapsed if elapsed else 0,
+            "reconcile": reconcile_pass.measure(engine, clock.now())}  # a full pass against an incremental one
 
 
 def machine() -> dict:
@@ -304,6 +305,7 @@ def main(argv=None) -> dict:
         server.wait(30)
     results["scheduler"] = phase_scheduler(engine, args.fire)
     print("scheduler", results["scheduler"], flush=True)
+    print(reconcile_pass.report(results["scheduler"]["reconcile"]), flush=True)
     return results
 
 

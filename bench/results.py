@@ -112,6 +112,11 @@ def _list(lst: dict, sched: dict) -> list[str]:
                    f"{r['p99_ms']:.0f} ms, {r['per_second']:.0f} req/s ({r['errors']} errors) |")
     out += ["", f"Escalation firing with the bulk rows as timers: {sched['pending_timers']} pending, "
             f"{sched['due_now']} due; scan {sched['scan_seconds']:.1f} s; **{sched['per_second']:.0f} firings/s**."]
+    if "reconcile" in sched:  # runs before it did not measure it
+        full, incremental = sched["reconcile"]["full_pass"], sched["reconcile"]["incremental_pass"]
+        out += ["", f"A reconcile pass (`bench.reconcile_pass`): full {full['cpu_ms']:.0f} CPU ms, incremental "
+                f"**{incremental['cpu_ms']:.0f} CPU ms** ({sched['reconcile']['cpu_ratio']:.1f}× less; rows read "
+                f"{full['rows']} → {incremental['rows']})."]
     return out
 
 

@@ -58,7 +58,7 @@ def load_year():
         raise Invalid("日历数据有误", [Problem("", "calendar_invalid", str(exc))])
     for listener in state.listeners:  # an in-process scheduler moves the escalation timers now
         if getattr(listener, "active", None) is not None and listener.active.is_set():
-            listener.reconcile()
+            listener.reconcile(full=True)  # deadlines moved anywhere, not only into its next window
     timeline.audit(engine_context(), current_actor().username, "calendar_year_loaded",
                    detail={"year": data.year, "source": data.source, "file": path.name,
                            "cases": len(done.cases), "tasks": len(done.tasks)})

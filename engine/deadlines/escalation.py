@@ -9,12 +9,20 @@ Times (naive China time): warning at the end of the working day ``warningWorking
 before the due day; overdue at ``due_at``; level 1 at the end of the working day
 ``escalationLevel1WorkingDays`` after the due day; level 2 ``escalationLevel2WorkingDays``
 working days after level 1. A case paused in 补正 does not escalate.
+
+``pending`` finds the firings not yet written. Without ``since`` it reads every open subject due up to
+the limit plus ``LOOKAHEAD`` (a full scan). With ``since`` (the previous pass's limit) it reads only the
+subjects that can have a firing in (since, limit]: due in ``window(...)``, i.e. from ``after`` working days
+before ``since`` (the latest level 2) to ``before`` working days after the limit (the earliest warning), the
+numbers of working days being the largest any deployed definition sets (``reach``). Subjects whose firing
+fell behind ``since`` unseen (a resumed case long overdue, a deadline moved earlier by a recompute in another
+process, firings missed while no scheduler ran) are outside that window: only a full scan finds them.
 """
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import datetime, time, timedelta
 from functools import lru_cache
 
-from sqlalchemy import bindparam, select
+from sqlalchemy import bindparam, case as sql_case, func, literal, select
 from sqlalchemy.exc import IntegrityError
 
 from engine.notify import timeline
@@ -155,23 +163,82 @@ class _Ctx:
 
 
 # What a plan needs, as rows: the scan reads every open subject due soon, and ORM objects cost it twice as much
-TASKS, CASES = Task.__table__, Case.__table__
+TASKS, CASES, DEFINITIONS = Task.__table__, Case.__table__, Definition.__table__
 PLANNED_TASKS = select(TASKS.c.id, TASKS.c.due_at, TASKS.c.limit_working_days, TASKS.c.properties).where(
     TASKS.c.state.in_(OPEN_TASK_STATES), TASKS.c.due_at.is_not(None), TASKS.c.limit_working_days.is_not(None),
     TASKS.c.due_at <= bindparam("until"))
 PLANNED_CASES = select(CASES.c.id, CASES.c.deadline, CASES.c.definition_id).where(
     CASES.c.status.in_([CaseStatus.REVIEW.value, CaseStatus.IN_PROGRESS.value]), CASES.c.deadline.is_not(None),
     CASES.c.deadline <= bindparam("until"))
+DEFINITION_PROPERTIES = select(DEFINITIONS.c.id, DEFINITIONS.c.properties)  # not each one's activities
+DEFINITION_ACTIVITIES = select(DEFINITIONS.c.id, DEFINITIONS.c.properties, DEFINITIONS.c.activities).where(
+    DEFINITIONS.c.id.in_(bindparam("ids", expanding=True)))
+LEVEL_BITS = {level: 1 << n for n, level in enumerate(EscalationLevel)}
+ESCALATIONS = Escalation.__table__
 
 
-def pending(session, calendar, now: datetime, horizon: timedelta = timedelta(0)) -> list[Firing]:
-    """Firings not yet written whose time is at or before ``now + horizon``."""
+def _written_levels(prefix: str, subject_id):
+    """The row's subject's levels already written (``LEVEL_BITS``), one probe of the unique index each."""
+    bits = sql_case({level.value: bit for level, bit in LEVEL_BITS.items()}, value=ESCALATIONS.c.level, else_=0)
+    return (select(func.coalesce(func.sum(bits), 0)).where(ESCALATIONS.c.subject == literal(prefix) + subject_id)
+            .scalar_subquery().label("written"))
+
+
+# an incremental pass: rows due within the window (indexes ix_tasks_state_due, ix_cases_status_deadline)
+# with their written levels, so it never reads the escalations of subjects it does not plan
+WINDOW_TASKS = PLANNED_TASKS.add_columns(_written_levels("task:", TASKS.c.id)).where(
+    TASKS.c.due_at >= bindparam("since"))
+WINDOW_CASES = PLANNED_CASES.add_columns(_written_levels("case:", CASES.c.id)).where(
+    CASES.c.deadline >= bindparam("since"))
+_reaches: dict[str, tuple[int, int, int]] = {}  # definition id -> its largest settings; definitions never change
+
+
+def reach(session, definition_ids) -> tuple[int, int]:
+    """(before, after): the most working days a warning lies before its due day, and level 2 after it, over
+    the definitions ``definition_ids``. A task's settings are its activity's over its process's (copied at
+    creation), a case's its process's: each is bounded by the largest of the defaults, the process
+    properties and every activity's. Activities are read once per definition."""
+    new = [i for i in definition_ids if i not in _reaches]
+    if new:
+        for row in session.connection().execute(DEFINITION_ACTIVITIES, {"ids": new}):
+            activities = (row.activities or {}).values()
+            _reaches[row.id] = _largest([row.properties] + [a.get("properties") for a in activities])
+    warning, level1, level2 = _largest([])
+    for known in (_reaches[i] for i in definition_ids):
+        warning, level1, level2 = max(warning, known[0]), max(level1, known[1]), max(level2, known[2])
+    return warning, level1 + level2
+
+
+def _largest(props_list) -> tuple[int, int, int]:
+    found = [settings({})] + [settings({k: v for k, v in (props or {}).items() if k in DEFAULTS})
+                              for props in props_list]
+    return tuple(max(values) for values in zip(*found))
+
+
+def window(calendar, since: datetime, limit: datetime, before: int, after: int) -> tuple[datetime, datetime]:
+    """Due times of every subject that can have a firing in (since, limit]: level 2 lies ``after`` working days
+    after the due day at most, a warning ``before`` before it. The bounds are walked through the calendar,
+    so a holiday run (the Spring Festival) widens them as it widens the plans: exact, with no guessed margin.
+    Proof: level 2 on ``add(due day, after)`` ≥ since's day needs due day ≥ ``subtract(since's day, after)``;
+    a warning on ``subtract(due day, before)`` ≤ limit's day needs due day ≤ ``add(limit's day, before)``."""
+    first = calendar.subtract_working_days(since.date(), after).date
+    last = calendar.add_working_days(limit.date(), before).date
+    return datetime.combine(first, time.min), datetime.combine(last, time.max)
+
+
+def pending(session, calendar, now: datetime, horizon: timedelta = timedelta(0),
+            since: datetime | None = None) -> list[Firing]:
+    """Firings not yet written whose time is at or before ``now + horizon``. With ``since`` (the previous
+    pass's ``now + horizon``): only those of subjects due within ``window`` (module docstring)."""
     limit = now + horizon
+    props = dict(session.execute(DEFINITION_PROPERTIES).all())
+    if since is not None:
+        first, last = window(calendar, since, limit, *reach(session, props))
+        return _pending_in_window(session, calendar, props, limit, {"since": first, "until": last})
     candidates = []
     connection = session.connection()
     for task in connection.execute(PLANNED_TASKS, {"until": limit + LOOKAHEAD}):
         candidates += [f for f in task_plan(calendar, task) if f.at <= limit]
-    props = dict(session.execute(select(Definition.id, Definition.properties)).all())  # not each one's activities
     for case in connection.execute(PLANNED_CASES, {"until": limit + LOOKAHEAD}):
         candidates += [f for f in case_plan(calendar, case, props.get(case.definition_id, {})) if f.at <= limit]
     if not candidates:
@@ -181,6 +248,17 @@ def pending(session, calendar, now: datetime, horizon: timedelta = timedelta(0))
         set(session.execute(select(Escalation.subject, Escalation.level)
                             .where(Escalation.subject.in_(subjects))).all())
     return [f for f in candidates if (f.subject, f.level.value) not in done]
+
+
+def _pending_in_window(session, calendar, props: dict, limit: datetime, bounds: dict) -> list[Firing]:
+    """Firings at or before ``limit``, not yet written, of the subjects due within ``bounds`` (since, until)."""
+    found, connection = [], session.connection()
+    for task in connection.execute(WINDOW_TASKS, bounds):
+        found += [f for f in task_plan(calendar, task) if f.at <= limit and not task.written & LEVEL_BITS[f.level]]
+    for case in connection.execute(WINDOW_CASES, bounds):
+        found += [f for f in case_plan(calendar, case, props.get(case.definition_id, {}))
+                  if f.at <= limit and not case.written & LEVEL_BITS[f.level]]
+    return found
 
 
 def fire_due(session, clock, calendar) -> list[Escalation]:

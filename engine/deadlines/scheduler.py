@@ -6,8 +6,19 @@ commit, and ``reconcile`` (at start and every ``reconcile_seconds``) repairs wha
 another process left out. Only firings due within ``horizon`` (a day) are jobs: each reconcile adds
 those whose time came near, so the job store holds the next day's firings, not every future one.
 Missed runs are caught up at start (no misfire grace, coalesced).
+
 On PostgreSQL only the holder of a session-level advisory lock schedules; the others wait
 as standbys and take over when the holder's connection closes. SQLite: one process.
+
+A pass is full or incremental. A full pass (the first after start or takeover, every ``repair_every``-th,
+and any after the calendar took operator data) reads every open subject, adds what is missing and removes
+the jobs nothing needs. An incremental pass reads only the subjects due within the window of
+``escalation.window``: those that can have a firing between the previous pass's limit (its now + horizon)
+and this one's. That covers firings coming within the horizon, and tasks and cases other processes opened
+since (their due times lie ahead). It adds jobs only: a job outside its window is not known to be useless,
+and a closed subject's job is a no-op (``fire`` checks) until the next full pass removes it. Late firings
+nobody saw coming (missed while stopped, a long-overdue case resumed, a deadline that a calendar load in
+another process moved earlier) wait for a full pass: at most ``repair_every`` passes.
 """
 import logging
 import threading
@@ -35,6 +46,7 @@ STUB_JOB_PREFIX = "stubs:"  # one cron job per region: the paper stubs' hand-ove
 # Firings further ahead get their job from a later reconcile (every minute). A store of every future
 # firing (3–4 per open task) made each reconcile unpickle them all (bench/NOTES.md, round three).
 HORIZON = timedelta(days=1)
+REPAIR_EVERY = 60  # every 60th reconcile is a full pass: hourly at the default 60 s
 
 
 class OffsetClock:
@@ -53,11 +65,15 @@ def job_id(firing) -> str:
 
 class EscalationScheduler:
     def __init__(self, database, calendar, clock=None, reconcile_seconds: float = 60,
-                 poll_seconds: float = 1.0, registry: str = "default", horizon: timedelta = HORIZON):
+                 poll_seconds: float = 1.0, registry: str = "default", horizon: timedelta = HORIZON,
+                 repair_every: int = REPAIR_EVERY):
         self.engine = make_engine(database) if isinstance(database, str) else database
         self.calendar, self.clock = calendar, clock or OffsetClock()
         self.reconcile_seconds, self.poll_seconds, self.registry = reconcile_seconds, poll_seconds, registry
-        self.horizon = horizon
+        self.horizon, self.repair_every = horizon, repair_every
+        self._previous_limit: datetime | None = None  # None: the next pass is full
+        self._incremental_left = 0  # incremental passes before the next full one
+        self._reconciling = threading.Lock()  # the interval job and an API request may both reconcile
         self.session_factory = make_session_factory(self.engine)
         self.scheduler: BackgroundScheduler | None = None
         self.active = threading.Event()
@@ -95,6 +111,7 @@ class EscalationScheduler:
 
     def _activate(self) -> None:
         escalation.register(self.registry, self.session_factory, self.clock, self.calendar)
+        self._previous_limit = None  # a takeover starts with a full pass: the last holder's passes are unknown
         self.scheduler = BackgroundScheduler(
             timezone=CHINA_ZONE,
             jobstores={"default": SQLAlchemyJobStore(engine=self.engine, tablename="apscheduler_jobs"),
@@ -129,13 +146,27 @@ class EscalationScheduler:
                                args=[firing.subject, firing.level.value, self.registry],
                                id=job_id(firing), replace_existing=True)
 
-    def reconcile(self) -> int:
-        """Add missing jobs for every unwritten firing; drop jobs nothing needs. Returns jobs added.
-        First takes holiday files an operator added (``calendar load``), so moved deadlines move their jobs."""
-        self._refresh_calendar()
-        with self.session_factory() as session:
-            wanted = {job_id(f): f for f in escalation.pending(session, self.calendar, self.clock.now(),
-                                                               self.horizon)}
+    def reconcile(self, full: bool = False) -> int:
+        """Add missing jobs for unwritten firings; a full pass also drops jobs nothing needs (module docstring).
+        Returns jobs added. First takes holiday files an operator added (``calendar load``): moved deadlines
+        move their jobs, in a full pass. ``full``: the caller changed deadlines (an in-process calendar load)."""
+        with self._reconciling:
+            full = bool(self._refresh_calendar()) or full or self._repair_due()
+            now = self.clock.now()
+            with self.session_factory() as session:
+                wanted = {job_id(f): f for f in escalation.pending(
+                    session, self.calendar, now, self.horizon, since=None if full else self._previous_limit)}
+            added = self._add_missing(wanted, full)
+            self._previous_limit = now + self.horizon
+            self._incremental_left = self.repair_every - 1 if full else self._incremental_left - 1
+            self.schedule_stub_handovers()
+            return added
+
+    def _repair_due(self) -> bool:
+        return self._previous_limit is None or self._incremental_left <= 0
+
+    def _add_missing(self, wanted: dict, remove_unwanted: bool) -> int:
+        """Schedule each wanted firing without its job (or at another time); drop jobs nothing wants if told."""
         existing = {job.id: job for job in self.scheduler.get_jobs(jobstore="default")}
         added = 0
         for key, firing in wanted.items():
@@ -144,21 +175,23 @@ class EscalationScheduler:
                     abs((job.next_run_time - self._run_date(firing.at)).total_seconds()) > 1:
                 self._schedule(firing)
                 added += 1
-        for key in existing.keys() - wanted.keys():
-            if not key.startswith(STUB_JOB_PREFIX):
-                self._remove(key)
-        self.schedule_stub_handovers()
+        if remove_unwanted:
+            for key in existing.keys() - wanted.keys():
+                if not key.startswith(STUB_JOB_PREFIX):
+                    self._remove(key)
         return added
 
-    def _refresh_calendar(self) -> None:
+    def _refresh_calendar(self) -> list[int]:
+        """The years of operator data taken now (none if a file is bad: logged, the calendar unchanged)."""
         try:
             taken = self.calendar.refresh() if hasattr(self.calendar, "refresh") else []
         except CalendarDataError as exc:
             log.error("operator calendar file not taken: %s", exc)
-            return
+            return []
         if taken:
             escalation.clear_plans()
             log.info("calendar: took operator data for %s", taken)
+        return taken
 
     def schedule_stub_handovers(self) -> dict[str, CronTrigger]:
         """One cron job per region whose process sets ``stubHandover``; a changed schedule replaces the

@@ -62,6 +62,8 @@ class Definition(Base):
 
 class Case(Base):
     __tablename__ = "cases"
+    # the scheduler's incremental pass: open cases whose deadline lies in a window (escalation.window)
+    __table_args__ = (Index("ix_cases_status_deadline", "status", "deadline"),)
     id: Mapped[str] = _id()
     region: Mapped[str] = mapped_column(String(64), index=True)
     definition_id: Mapped[str] = mapped_column(ForeignKey("definitions.id"))
@@ -111,6 +113,8 @@ class Task(Base):
     __tablename__ = "tasks"
     __table_args__ = (
         Index("ix_tasks_open", "state", "region", "due_at"),
+        # the scheduler's incremental pass: open tasks due in a window (ix_tasks_open has region before due_at)
+        Index("ix_tasks_state_due", "state", "due_at"),
         Index("ix_tasks_topic", "topic", "state", "lock_expires_at"),
         # the task list's first page: open user tasks of a region by due date, read in order (bench/RESULTS.md)
         Index("ix_tasks_open_user_due", "region", "due_at", "created_at",
