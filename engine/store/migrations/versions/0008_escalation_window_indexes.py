@@ -1,7 +1,7 @@
 """tasks, cases: index open subjects by due time, for the escalation scheduler's incremental pass
 
-Revision ID: 0007
-Revises: 0006
+Revision ID: 0008
+Revises: 0007
 Create Date: 2026-11-30
 
 Each reconcile pass but the hourly repair reads only the open tasks and cases due within a window of
@@ -13,8 +13,8 @@ Only new index entries: no data changes. Everything here is frozen with the revi
 """
 from alembic import op
 
-revision = "0007"
-down_revision = "0006"
+revision = "0008"
+down_revision = "0007"
 branch_labels = None
 depends_on = None
 
