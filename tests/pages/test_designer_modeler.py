@@ -105,6 +105,19 @@ def test_modeler_checks_the_promise_deploys_and_diffs(app, open_page, requests_s
     page.click("#move-dry")
     page.wait_for_selector('#move-result p[data-dry-run="true"]')
     assert "0 件运行中" in page.inner_text("#move-result")
+    # executing a move asks first (it cannot be undone): dismissed, nothing is sent
+    posted, asked = [], []
+    page.on("request", lambda r: posted.append(r.post_data_json) if r.url.endswith("/migrations") else None)
+    page.once("dialog", lambda d: (asked.append(d.message), d.dismiss()))
+    page.click("#move-run")
+    page.wait_for_selector('#move-result p[data-cancelled="true"]')
+    assert len(asked) == 1 and "第 1 版" in asked[0] and "不可撤销" in asked[0], asked
+    assert posted == []
+    page.once("dialog", lambda d: d.accept())
+    page.click("#move-run")
+    page.wait_for_selector('#move-result p[data-dry-run="false"]')
+    assert "已迁移 0 件" in page.inner_text("#move-result")
+    assert [body["dry_run"] for body in posted] == [False]
 
     check_page(page, "designer-modeler")
     assert page_errors == []

@@ -138,6 +138,12 @@ async function runMove(dryRun) {
   const body = { from_version: Number(document.getElementById("move-from").value),
     to_version: Number(document.getElementById("move-to").value),
     mapping: parseMapping(document.getElementById("move-mapping").value), dry_run: dryRun };
+  // moving running cases cannot be undone: the administrator confirms the versions first
+  if (!dryRun && !window.confirm(`确定将「${key}」第 ${body.from_version} 版的运行中办件迁移到第 ${body.to_version} 版？`
+      + "迁移后不可撤销；建议先试运行。")) {
+    box.replaceChildren(el("p", { "data-cancelled": "true" }, "已取消，未做任何更改"));
+    return;
+  }
   const result = await api("POST", `/api/v1/definitions/${encodeURIComponent(key)}/migrations`, body);
   if (!result.ok) { box.replaceChildren(el("div.error", {}, problemsList(result.data.errors || []))); return; }
   const r = result.data;
