@@ -78,6 +78,7 @@ class EscalationScheduler:
         self.scheduler: BackgroundScheduler | None = None
         self.active = threading.Event()
         self._stop = threading.Event()
+        self._lifecycle = threading.Lock()  # a takeover and a stop never interleave
         self._lock_connection = None
         self._thread = None
 
@@ -110,6 +111,13 @@ class EscalationScheduler:
                 return
 
     def _activate(self) -> None:
+        with self._lifecycle:
+            if self._stop.is_set():  # stopped while winning the lock: give it back, start nothing
+                self._release_lock()
+                return
+            self._start_jobs()
+
+    def _start_jobs(self) -> None:
         escalation.register(self.registry, self.session_factory, self.clock, self.calendar)
         self._previous_limit = None  # a takeover starts with a full pass: the last holder's passes are unknown
         self.scheduler = BackgroundScheduler(
@@ -125,9 +133,17 @@ class EscalationScheduler:
         log.info("escalation scheduler: active")
 
     def stop(self) -> None:
+        """Stop for good: a standby never takes over afterwards, and a job running now finishes first
+        (no firing is left half-written by this process, no thread outlives the call)."""
         self._stop.set()
-        if self.scheduler is not None and self.scheduler.running:
-            self.scheduler.shutdown(wait=False)
+        with self._lifecycle:
+            if self.scheduler is not None and self.scheduler.running:
+                self.scheduler.shutdown(wait=True)
+            self._release_lock()
+        if self._thread is not None and self._thread is not threading.current_thread():
+            self._thread.join(timeout=self.poll_seconds + 5)
+
+    def _release_lock(self) -> None:
         if self._lock_connection is not None:
             # a pooled connection outlives close(): unlock, or a standby never takes over
             self._lock_connection.execute(text("SELECT pg_advisory_unlock(:k)"), {"k": LOCK_KEY})
