@@ -1,7 +1,7 @@
 from flask import abort, current_app
-from flask_smorest import Blueprint
 
 from api.auth import check_credentials, issue_token
+from api.extensions import Blueprint
 from api.schemas import TokenRequest, TokenResponse
 
 blp = Blueprint("auth", __name__, url_prefix="/api/v1/auth", description="登录与令牌")

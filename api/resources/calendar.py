@@ -2,10 +2,9 @@
 from datetime import date
 
 from flask import abort, current_app, request
-from flask_smorest import Blueprint
 
 from api.auth import current_actor, login_required
-from api.extensions import db
+from api.extensions import Blueprint, db
 from api.services import engine_context
 from engine import CalendarDataError, Invalid, load_calendar_year, Problem, Role, timeline
 

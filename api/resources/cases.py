@@ -1,10 +1,9 @@
 from flask import Response, abort
-from flask_smorest import Blueprint
 from marshmallow import Schema, fields, validate
 from sqlalchemy import func, select
 
 from api.auth import current_actor, login_required
-from api.extensions import db
+from api.extensions import Blueprint, db
 from api.schemas import CaseCreate, CaseQuery, DeliveryRequest, EvaluationRequest, SupplementRequest
 from api.services import engine_context, region_registry
 from api.views import case_row, case_view

@@ -1,9 +1,9 @@
 """Moving running cases to another version of their definition (Camunda 7's migration): API."""
-from flask_smorest import Blueprint
 from marshmallow import fields, Schema
 
 from api.auth import current_actor, login_required
 from api.services import engine_context
+from api.extensions import Blueprint
 from engine import Role, version_moves
 
 blp = Blueprint("definition_moves", __name__, url_prefix="/api/v1/definitions",

@@ -1,11 +1,10 @@
 from flask import Response, request
-from flask_smorest import Blueprint
 from marshmallow import Schema, fields
 from sqlalchemy import select
 
 from api.auth import current_actor, login_required
 from api.deployment import deploy_bytes, dry_run
-from api.extensions import db
+from api.extensions import Blueprint, db
 from api.schemas import DefinitionOut, Problem as ProblemOut
 from api.services import region_registry
 from engine import Definition, diff_versions, Forbidden, Invalid, NotFound, Problem, Role

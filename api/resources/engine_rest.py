@@ -3,8 +3,7 @@
 Routes live in ``engine_rest_deploy`` and ``engine_rest_tasks``; this module owns the blueprint, so
 the app factory registers one blueprint. Errors here answer in Camunda's shape {"type", "message"}.
 """
-from flask_smorest import Blueprint
-
+from api.extensions import Blueprint
 from api.resources.engine_rest_json import register_errors
 
 blp = Blueprint("engine_rest", __name__, url_prefix="/engine-rest",

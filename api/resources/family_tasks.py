@@ -1,8 +1,7 @@
 """The family's own tasks on a case (candidate group ``applicant``): list them, complete one."""
-from flask_smorest import Blueprint
 
 from api.auth import current_actor, login_required
-from api.extensions import db
+from api.extensions import Blueprint, db
 from api.resources.cases import readable_case
 from api.schemas import TaskComplete
 from api.services import engine_context

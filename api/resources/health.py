@@ -9,14 +9,13 @@ import os
 import time
 
 from flask import abort, Response, current_app, g, request
-from flask_smorest import Blueprint
 from marshmallow import Schema, fields
 from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, Histogram, generate_latest
 from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily
 from sqlalchemy import func, select, text
 
 from api.auth import current_actor
-from api.extensions import db
+from api.extensions import Blueprint, db
 from engine import Incident, OPEN_TASK_STATES, Task, TaskKind, TaskState
 
 blp = Blueprint("health", __name__, url_prefix=None, description="健康检查与指标")

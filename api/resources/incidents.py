@@ -1,10 +1,9 @@
 """Incidents: external tasks whose retries ran out; supervisors of the region list and retry them."""
 from flask import request
-from flask_smorest import Blueprint
 from marshmallow import EXCLUDE, Schema, fields, validate
 
 from api.auth import current_actor, login_required
-from api.extensions import db
+from api.extensions import Blueprint, db
 from api.services import engine_context
 from engine import external, Incident, may_supervise, NotFound, Role, supervised_region, Task, timeline
 

@@ -1,8 +1,7 @@
-from flask_smorest import Blueprint
 from marshmallow import Schema, fields
 
 from api.auth import login_required
-from api.extensions import db
+from api.extensions import Blueprint, db
 from api.schemas import RegionSummary
 from api.services import region_registry
 from engine import ITEM_NAMES, latest_for_region, NotFound

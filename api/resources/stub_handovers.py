@@ -3,10 +3,9 @@
 The lists are drawn by the scheduler's cron job per region (engine/deadlines/stubs.py); this only reads them.
 """
 from flask import request
-from flask_smorest import Blueprint
 
 from api.auth import current_actor, login_required
-from api.extensions import db
+from api.extensions import Blueprint, db
 from engine import Role, stub_lists_scope, stubs
 
 blp = Blueprint("stub_handovers", __name__, url_prefix="/api/v1/stub-handovers",

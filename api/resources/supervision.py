@@ -6,11 +6,10 @@ Rows carry no personal data beyond masked names.
 from datetime import datetime
 
 from flask import abort, current_app, request
-from flask_smorest import Blueprint
 from sqlalchemy import select
 
 from api.auth import current_actor, login_required
-from api.extensions import db
+from api.extensions import Blueprint, db
 from api.services import engine_context
 from api.views import applicant_summary, task_row
 from engine import Case, EscalationLevel, Role, supervised_region, supervision, Task

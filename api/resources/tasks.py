@@ -1,9 +1,8 @@
 from flask import abort
-from flask_smorest import Blueprint
 from sqlalchemy import String, cast, func, literal, select, text
 
 from api.auth import actor_of, current_actor, login_required
-from api.extensions import db
+from api.extensions import Blueprint, db
 from api.schemas import TaskComplete, TaskDelegate, TaskOut, TaskPage, TaskQuery
 from api.services import engine_context
 from api.views import applicant_summary, task_row
