@@ -2,7 +2,7 @@
 from sqlalchemy import select
 
 from engine import (
-    CaseEvent, CaseItem, CaseStatus, delivery_of, ELicence, Evaluation, ITEM_NAMES, ITEM_STATUS_LABELS,
+    CaseEvent, CaseItem, CaseStatus, delivery_of, ELicence, Evaluation, item_name, ITEM_STATUS_LABELS,
     ItemStatus, is_promise, Notice, OPEN_TASK_STATES, supervision, Task, timeline
 )
 from forms.idcard import mask_id
@@ -48,8 +48,8 @@ def case_view(session, case, now, full_form: bool, form_masker=None, for_family:
         "paused": case.paused_at is not None,
         "paused_since": case.paused_at, "paused_working_days": case.paused_working_days,
         "outcome_reason": case.outcome_reason, "incident": case.incident,
-        "items": [_item(i, delivery_of(case, i)) for i in items],
-        "elicences": [{"kind": lic.kind, "name": ITEM_NAMES.get(lic.kind, lic.kind), "number": lic.number,
+        "items": [_item(case, i, delivery_of(case, i)) for i in items],
+        "elicences": [{"kind": lic.kind, "name": item_name(case, lic.kind), "number": lic.number,
                        "issued_by": lic.issued_by, "issued_at": lic.issued_at, "data": lic.data} for lic in licences],
         "notices": [{"id": n.id, "kind": n.kind, "title": n.content.get("title"), "number": n.number,
                      "issued_at": n.issued_at, "html": f"/api/v1/cases/{case.id}/notices/{n.id}.html",
@@ -78,9 +78,9 @@ def _open_task(task: Task, now, for_family: bool) -> dict:
             "overdue": bool(told and task.due_at and task.due_at < now)}
 
 
-def _item(item: CaseItem, delivery: dict | None = None) -> dict:
+def _item(case, item: CaseItem, delivery: dict | None = None) -> dict:
     status = ItemStatus(item.status)
-    return {"code": item.item, "name": ITEM_NAMES.get(item.item, item.item), "status": item.status,
+    return {"code": item.item, "name": item_name(case, item.item), "status": item.status,
             "label": ITEM_STATUS_LABELS[status], "started_at": item.started_at, "deadline": item.deadline,
             "completed_at": item.completed_at, "reason": item.reason, "delivery": delivery or None}
 

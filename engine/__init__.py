@@ -83,7 +83,7 @@ from engine.deadlines.recompute import load_year as load_calendar_year
 from engine.deadlines.clock import CHINA, Clock, SystemClock
 from engine.deadlines.scheduler import EscalationScheduler
 from engine.notify import archive, notices, timeline
-from engine.notify.notices import delivery_of
+from engine.notify.notices import delivery_of, item_name
 from engine.notify.notifications import get_notifier, OutboxDispatcher
 from engine.simulation import departments
 from engine.simulation.departments import SimulatedDepartment
@@ -137,6 +137,7 @@ __all__ = [
     "Invalid",
     "is_promise",
     "ITEM_NAMES",
+    "item_name",
     "ITEM_STATUS_LABELS",
     "ItemStatus",
     "latest_for_region",

@@ -55,7 +55,8 @@ def create_case(body):
         ctx, region.code, body["items"], body["form"], form.facts(body["form"], body["items"]),
         applicant_id=actor.user_id if actor.role == Role.FAMILY else None,
         phone=body.get("phone") or _contact_phone(body["form"]),
-        institution=actor.institution if actor.role == Role.CLERK else _institution(body["form"]))
+        institution=actor.institution if actor.role == Role.CLERK else _institution(body["form"]),
+        item_names=form.item_names)
     timeline.audit(ctx, actor.username, "case_created", case.id)
     db.session.commit()
     return case_view(db.session, case, ctx.now(), full_form=True, for_family=actor.role == Role.FAMILY)
@@ -177,7 +178,7 @@ def choose_delivery(body, case_id):
                     detail={"item": item.item, "method": body["method"]})
     if body["method"] == "pickup" and item.status == ItemStatus.DONE.value:
         notices.queue_sms(ctx, case, "ready_for_pickup", item.item,
-                          item=notices.ITEM_NAMES.get(item.item, item.item), place=body["place"])
+                          item=notices.item_name(case, item.item), place=body["place"])
     db.session.commit()
     return {"item": item.item, "delivery": item.delivery}
 

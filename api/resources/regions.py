@@ -30,8 +30,9 @@ def summary(region) -> dict:
     limits = _item_limits(definition)
     form = _form_or_none(region)
     return {"code": region.code, "name": region.name, "promise_working_days": region.promise_working_days,
-            "items": [{"code": i, "name": ITEM_NAMES.get(i, i), "limit_working_days": limits.get(i)}
-                      for i in region.items],
+            # as the region's form names them (its seed's wording), as the case and its notices will
+            "items": [{"code": i, "name": (form.item_names if form else {}).get(i) or ITEM_NAMES.get(i, i),
+                       "limit_working_days": limits.get(i)} for i in region.items],
             "definition_key": definition.key if definition else None,
             "definition_version": definition.version if definition else None,
             "eligibility": form.summary() if form else None,

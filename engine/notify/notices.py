@@ -28,6 +28,11 @@ SMS_TEMPLATES = {
     "please_rate": "【新生儿出生一件事】请对本次服务进行评价（好差评），感谢您的支持。",
 }
 POST_TOPIC = "delivery.post"
+
+
+def item_name(case: Case, code: str) -> str:
+    """The item as the family's region names it (``case.item_names``, from its form), else the generic name."""
+    return (case.item_names or {}).get(code) or ITEM_NAMES.get(code, code)
 NOTICE_COUNT = select(func.count()).select_from(Notice).where(Notice.case_id == bindparam("case_id"))  # built once
 
 
@@ -74,10 +79,10 @@ def on_step(ctx, case: Case, changes, workflow=None) -> None:
         item = items.get(code)
         if item is None or item.status != ItemStatus.DONE.value:
             continue
-        queue_sms(ctx, case, "item_done", code, item=ITEM_NAMES.get(code, code))
+        queue_sms(ctx, case, "item_done", code, item=item_name(case, code))
         delivery = delivery_of(case, item)
         if delivery.get("method") == "pickup" and delivery.get("place"):
-            queue_sms(ctx, case, "ready_for_pickup", code, item=ITEM_NAMES.get(code, code),
+            queue_sms(ctx, case, "ready_for_pickup", code, item=item_name(case, code),
                       place=delivery["place"])
     for task in changes.closed:
         if task.topic == POST_TOPIC and task.state == TaskState.COMPLETED:
@@ -106,7 +111,7 @@ def delivery_of(case: Case, item: CaseItem) -> dict:
 def record_tracking(ctx, case: Case, item: CaseItem, tracking: str, actor: str | None) -> None:
     """A posted result gets its tracking number (运单号) and the family an SMS, once per number."""
     item.delivery = {**(item.delivery or {}), "method": "post", "tracking_number": tracking}
-    queue_sms(ctx, case, "posted", f"{item.item}:{tracking}", item=ITEM_NAMES.get(item.item, item.item),
+    queue_sms(ctx, case, "posted", f"{item.item}:{tracking}", item=item_name(case, item.item),
               tracking=tracking)
     timeline.record(ctx, case.id, "result_posted", actor, detail={"item": item.item, "tracking_number": tracking})
 

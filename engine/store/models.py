@@ -70,6 +70,8 @@ class Case(Base):
     business_key: Mapped[str | None] = mapped_column(String(120), nullable=True)
     status: Mapped[str] = mapped_column(String(20), index=True)
     items: Mapped[list] = mapped_column(JSON, default=list)
+    # each offered item's name as the region's form showed it to the family (seed wording); None: generic
+    item_names: Mapped[dict | None] = mapped_column(JSON, nullable=True)
     form: Mapped[dict] = mapped_column(JSON, default=dict)
     facts: Mapped[dict] = mapped_column(JSON, default=dict)
     state: Mapped[str] = mapped_column(Text, default="", deferred=True)  # read only when not in memory

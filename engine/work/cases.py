@@ -18,11 +18,12 @@ ITEM_NAMES = notices.ITEM_NAMES
 
 def start_case(ctx, region: str, items: list[str], form: dict, facts: dict, applicant_id=None,
                phone=None, institution=None, business_key=None, definition: Definition | None = None,
-               variables: dict | None = None) -> Case:
+               variables: dict | None = None, item_names: dict | None = None) -> Case:
     """Start a case of the region's latest definition (or ``definition``) and run it to its first waits.
 
     Commits: the case, its items (chosen ones pending, the others not applicable) and its first task rows
-    in one step. A diagram that fails at once leaves the case committed as ``failed`` with an incident
+    in one step. ``item_names``: the items as the region's form names them (notices and SMS use them).
+    A diagram that fails at once leaves the case committed as ``failed`` with an incident
     (returned, not raised). Raises ``NotFound`` when the region has no deployed process.
     """
     definition = definition or latest_for_region(ctx.session, region)
@@ -32,6 +33,7 @@ def start_case(ctx, region: str, items: list[str], form: dict, facts: dict, appl
     case = Case(id=str(uuid.uuid4()), region=definition.region or region, definition_id=definition.id,
                 business_key=business_key, status=CaseStatus.REVIEW.value, items=list(items), form=form,
                 facts=facts, applicant_id=applicant_id, phone=phone, institution=institution,
+                item_names=dict(item_names) if item_names else None,
                 submitted_at=now, promise_working_days=working_days(props.get(CASE_PROMISE)),
                 target_working_days=working_days(props.get(TARGET)), deadline_kind=kind)
     if limit:
@@ -84,7 +86,7 @@ def on_user_task_completed(ctx, case: Case, form_key: str | None, data: dict) ->
 
 def _notice_body(case: Case) -> dict:
     applicant = (case.form.get("applicant") or case.form.get("mother") or {}).get("name")
-    return {"applicant": applicant, "items": [ITEM_NAMES.get(i, i) for i in case.items],
+    return {"applicant": applicant, "items": [notices.item_name(case, i) for i in case.items],
             "deadline": _date(case.deadline) if is_promise(case.deadline_kind) else None,
             "submitted_at": case.submitted_at.isoformat()}
 

@@ -9,7 +9,7 @@ from sqlalchemy import select
 from api.cli import initialise
 from api.extensions import db
 from engine.definitions import latest_for_region
-from engine.store.models import OutboxMessage
+from engine.store.models import Notice, OutboxMessage
 from tests.api.helpers import sample_form
 from tests.api.region_driver import ACCEPT, RegionDriver
 
@@ -108,3 +108,23 @@ def test_stubs_go_to_the_police_station_on_the_30th_of_each_quarters_last_month(
         assert definition.properties["stubHandoverTo"] == "institution"  # 所在地派出所: the issuer's station
         assert definition.properties["promiseWorkingDays"] == "33"
         assert definition.properties.get("dataSharingVerifies", "") == ""
+
+
+def test_items_are_named_as_the_seed_names_them_in_notices_sms_and_the_case(app):
+    """002: 将出生医学证明办理（首签）、预防接种证办理、出生登记、社会保障卡申领… — the family applies for 出生登记 on
+    the region's form and reads 出生登记 again in the 受理通知书, in the SMS that it is done and on the case,
+    not another region's wording (户口登记)."""
+    driver = RegionDriver(app, QB)
+    offered = {i["code"]: i["name"] for i in driver.family.get(f"/api/v1/regions/{QB}").get_json()["items"]}
+    assert offered["birth_certificate"] == "出生医学证明办理（首签）" and offered["hukou_registration"] == "出生登记"
+    driver.submit(["birth_certificate", "hukou_registration"], sample_form(QB))
+    case = driver.run(ACCEPT)
+    assert {i["code"]: i["name"] for i in case["items"]} == {code: offered[code] for code in ALL}
+    assert {lic["kind"]: lic["name"] for lic in case["elicences"]}["hukou_registration"] == "出生登记"
+    with app.app_context():
+        [notice] = db.session.scalars(select(Notice).where(Notice.case_id == driver.case_id)).all()
+        done = db.session.scalars(select(OutboxMessage.text).where(
+            OutboxMessage.case_id == driver.case_id, OutboxMessage.template == "item_done")).all()
+    assert notice.content["items"] == ["出生医学证明办理（首签）", "出生登记"]
+    assert sorted(done) == sorted(f"【新生儿出生一件事】您申请的“{offered[code]}”已办结。"
+                                  for code in ("birth_certificate", "hukou_registration"))
