@@ -136,15 +136,21 @@ def test_a_bad_plan_is_a_clear_error_and_only_admins_move(app, client):
     assert supervisor.post(MOVES, json={"from_version": 1, "to_version": 2}).status_code == 403
 
 
+
+def _review_asks(field_id: str, label: str, kind: str, condition_text: str):
+    """A diagram edit: 受理审查 asks a new question, and the condition sending 出生医学证明 on reads it."""
+    def edit(root):
+        [condition] = [c for c in root.iter("{*}conditionExpression") if c.text == "'birth_certificate' in items"]
+        condition.text = condition_text
+        [form] = root.xpath("//*[@id='acceptance_review']//*[local-name()='formData']")
+        etree.SubElement(form, "{http://camunda.org/schema/1.0/bpmn}formField", id=field_id, label=label, type=kind)
+    return edit
+
 def test_a_variable_the_new_version_reads_and_the_case_lacks_keeps_it_on_its_version(app):
     """Version 2's 受理审查 asks a new question (``certificate_checked``) that sends 出生医学证明 on: a case
     still at review will answer it and may move; a case already past review lacks it and stays."""
-    def needs_a_new_variable(root):
-        [condition] = [c for c in root.iter("{*}conditionExpression") if c.text == "'birth_certificate' in items"]
-        condition.text = "'birth_certificate' in items and certificate_checked"
-        [form] = root.xpath("//*[@id='acceptance_review']//*[local-name()='formData']")
-        etree.SubElement(form, "{http://camunda.org/schema/1.0/bpmn}formField",
-                         id="certificate_checked", label="已核验出生医学证明", type="boolean")
+    needs_a_new_variable = _review_asks("certificate_checked", "已核验出生医学证明", "boolean",
+                                        "'birth_certificate' in items and certificate_checked")
     items = app.extensions["newborn"].regions.get(REGION).items
     at_review, _ = _started(app, items)
     past_review, review = _started(app, items)
@@ -164,12 +170,8 @@ def test_a_variable_the_new_version_reads_and_the_case_lacks_keeps_it_on_its_ver
 def test_an_allow_listed_function_in_a_new_condition_is_not_a_missing_variable(app):
     """Version 2's condition calls ``len(certificate_number)``: a case past review lacks
     ``certificate_number`` and stays, and ``len`` (an allow-listed function) is never named as missing."""
-    def reads_through_len(root):
-        [condition] = [c for c in root.iter("{*}conditionExpression") if c.text == "'birth_certificate' in items"]
-        condition.text = "'birth_certificate' in items and len(certificate_number) == 18"
-        [form] = root.xpath("//*[@id='acceptance_review']//*[local-name()='formData']")
-        etree.SubElement(form, "{http://camunda.org/schema/1.0/bpmn}formField",
-                         id="certificate_number", label="出生医学证明编号", type="string")
+    reads_through_len = _review_asks("certificate_number", "出生医学证明编号", "string",
+                                     "'birth_certificate' in items and len(certificate_number) == 18")
     items = app.extensions["newborn"].regions.get(REGION).items
     past_review, review = _started(app, items)
     past_review.work(review, ACCEPT["acceptance_review"])
