@@ -28,6 +28,7 @@ from zoneinfo import ZoneInfo
 from apscheduler.jobstores.memory import MemoryJobStore
 from apscheduler.jobstores.sqlalchemy import SQLAlchemyJobStore
 from apscheduler.schedulers.background import BackgroundScheduler
+from apscheduler.schedulers.base import STATE_STOPPED
 from apscheduler.triggers.cron import CronTrigger
 from sqlalchemy import text
 
@@ -59,6 +60,17 @@ class OffsetClock:
         return self._system.now() + self.offset
 
 
+class _JobScheduler(BackgroundScheduler):
+    """APScheduler 3.10's thread makes one more pass over due jobs after ``shutdown``: each goes to the
+    stopped executor, fails, and its removal raises ``JobLookupError`` in that thread. A stopped scheduler
+    runs nothing; a due job stays in the store for the next scheduler to run."""
+
+    def _process_jobs(self):
+        if self.state == STATE_STOPPED:
+            return None
+        return super()._process_jobs()
+
+
 def job_id(firing) -> str:
     return f"{firing.subject}|{firing.level.value}"
 
@@ -75,7 +87,7 @@ class EscalationScheduler:
         self._incremental_left = 0  # incremental passes before the next full one
         self._reconciling = threading.Lock()  # the interval job and an API request may both reconcile
         self.session_factory = make_session_factory(self.engine)
-        self.scheduler: BackgroundScheduler | None = None
+        self.scheduler: _JobScheduler | None = None
         self.active = threading.Event()
         self._stop = threading.Event()
         self._lifecycle = threading.Lock()  # a takeover and a stop never interleave
@@ -120,7 +132,7 @@ class EscalationScheduler:
     def _start_jobs(self) -> None:
         escalation.register(self.registry, self.session_factory, self.clock, self.calendar)
         self._previous_limit = None  # a takeover starts with a full pass: the last holder's passes are unknown
-        self.scheduler = BackgroundScheduler(
+        self.scheduler = _JobScheduler(
             timezone=CHINA_ZONE,
             jobstores={"default": SQLAlchemyJobStore(engine=self.engine, tablename="apscheduler_jobs"),
                        "local": MemoryJobStore()},
