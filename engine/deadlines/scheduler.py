@@ -177,9 +177,12 @@ class EscalationScheduler:
     def reconcile(self, full: bool = False) -> int:
         """Add missing jobs for unwritten firings; a full pass also drops jobs nothing needs (module docstring).
         Returns jobs added. First takes holiday files an operator added (``calendar load``): moved deadlines
-        move their jobs, in a full pass. ``full``: the caller changed deadlines (an in-process calendar load)."""
+        move their jobs, in a full pass, and in the next pass too: the API process that saved the file
+        commits the moved deadlines after saving it. ``full``: the caller changed deadlines (an in-process
+        calendar load)."""
         with self._reconciling:
-            full = bool(self._refresh_calendar()) or full or self._repair_due()
+            taken = self._refresh_calendar()
+            full = bool(taken) or full or self._repair_due()
             now = self.clock.now()
             with self.session_factory() as session:
                 wanted = {job_id(f): f for f in escalation.pending(
@@ -187,6 +190,8 @@ class EscalationScheduler:
             added = self._add_missing(wanted, full)
             self._previous_limit = now + self.horizon
             self._incremental_left = self.repair_every - 1 if full else self._incremental_left - 1
+            if taken:
+                self._incremental_left = 0  # the next pass is full: the recompute may not have committed yet
             self.schedule_stub_handovers()
             return added
 

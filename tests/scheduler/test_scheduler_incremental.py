@@ -228,3 +228,15 @@ def test_an_incremental_pass_leaves_out_firings_already_written(ctx, clock):
         - {(f"task:{written_one.id}", "warning")}
     assert found == {(f.subject, f.level.value)
                      for f in escalation.pending(ctx.session, ctx.calendar, clock.now(), timedelta(days=1))}
+
+
+def test_a_pass_that_takes_operator_calendar_data_is_full_and_so_is_the_next(make_scheduler, ctx, monkeypatch):
+    """The API process that loads a year saves its file, then commits the deadlines it moved: a scheduler
+    process may take the file in between. Its pass then is full, and the one after as well, so the moved
+    deadlines get their jobs within a pass, not at the hourly repair."""
+    scheduler = make_scheduler()
+    years = [[2027], []]
+    monkeypatch.setattr(scheduler, "_refresh_calendar", lambda: years.pop(0) if years else [])
+    for _ in range(4):
+        scheduler.reconcile()
+    assert scheduler.passes == ["full", "full", "full", "incremental", "incremental"]
