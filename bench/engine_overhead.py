@@ -6,10 +6,12 @@
 (a) bare SpiffWorkflow in memory; (b) bare SpiffWorkflow saving and loading its JSON (stock serializer,
 spec embedded) around every task — the floor of any persisted engine; (c) our engine (start_case,
 tasks.claim/complete, external.fetch_and_lock/complete; no HTTP) on SQLite and on PostgreSQL, its service
-tasks fetched as `make serve`'s workers fetch them (every topic, up to 5 at once).
+tasks fetched as `make serve`'s workers fetch them (every topic, up to 5 at once). Each round measures
+(a), (b) and (c) in turn, so a drift of the shared machine's speed moves the floor and the engine alike.
 """
 import argparse
 import cProfile
+from functools import partial
 import io
 import pstats
 import tempfile
@@ -91,10 +93,11 @@ def prepare_database(url: str) -> tuple:
 WORKER_MAX_TASKS = 5  # what `make serve`'s worker processes ask for (api/production.py)
 
 
-def engine_case(factory, definition_id, facts, form, department) -> int:
+def engine_case(factory, definition_id, facts, form, department, step_cpu: dict) -> int:
     """One case as the production shape runs it: a clerk claims and completes each user task from the
     inbox; a worker fetches and locks up to ``WORKER_MAX_TASKS`` of every topic at once, then completes
-    each (its own transaction, as each is its own HTTP request)."""
+    each (its own transaction, as each is its own HTTP request). ``step_cpu``: kind -> (CPU s, steps),
+    added to (a clerk's claim + complete is "user", a worker's fetchAndLock + complete "service")."""
     clock, calendar = SystemClock(), default_calendar()
     ctx_of = lambda s: EngineContext(session=s, clock=clock, calendar=calendar)  # noqa: E731
     with factory() as session:
@@ -114,7 +117,7 @@ def engine_case(factory, definition_id, facts, form, department) -> int:
                 ctx = ctx_of(session)
                 tasks.claim(ctx, ADMIN, task_id)
                 tasks.complete(ctx, ADMIN, task_id, qinbei.answer_for(form_key))
-            _count("user", started, 1)
+            _count(step_cpu, "user", started, 1)
         started = time.process_time()
         with factory() as session:
             locked = external.fetch_and_lock(ctx_of(session), WORKER, topics, WORKER_MAX_TASKS)
@@ -123,20 +126,15 @@ def engine_case(factory, definition_id, facts, form, department) -> int:
             with factory() as session:
                 external.complete(ctx_of(session), one.task.id, WORKER, result)
         if locked:
-            _count("service", started, len(locked))
+            _count(step_cpu, "service", started, len(locked))
         if not waiting and not locked:
             return done
         done += len(waiting) + len(locked)
 
 
-def _count(kind: str, started: float, steps: int) -> None:
-    seconds, n = STEP_CPU[kind]
-    STEP_CPU[kind] = (seconds + time.process_time() - started, n + steps)
-
-
-# CPU seconds of this process and steps, by task kind: a clerk's claim + complete ("user") against
-# a worker's fetchAndLock + complete ("service")
-STEP_CPU = {"user": (0.0, 0), "service": (0.0, 0)}
+def _count(step_cpu: dict, kind: str, started: float, steps: int) -> None:
+    seconds, n = step_cpu.get(kind, (0.0, 0))
+    step_cpu[kind] = (seconds + time.process_time() - started, n + steps)
 
 
 def check_completed(factory) -> int:
@@ -146,24 +144,31 @@ def check_completed(factory) -> int:
 
 # ---- driver -------------------------------------------------------------------------------------
 
-def rate(fn, n: int, rounds: int = 3, database: str | None = None) -> tuple[float, int, float]:
-    """Best of ``rounds`` runs of ``n`` cases (the machine is shared: the best round is the least disturbed).
+def interleaved(runs: dict, n: int, rounds: int = 3) -> dict:
+    """Best of ``rounds`` runs of ``n`` cases for each of ``runs`` (name -> (fn, PostgreSQL database or
+    None)), the runs taking turns within each round: the machine is shared and its speed drifts, so the
+    floor and the engines are measured in the same minutes, and the best round is the least disturbed.
 
-    Returns (cases/s by the wall clock, tasks a case, CPU ms a case: this process plus the PostgreSQL
-    backends of ``database``, the figure other load moves least)."""
-    steps = fn()  # warm: caches, connections
-    best, best_cpu = float("inf"), float("inf")
+    Returns name -> (cases/s by the wall clock, tasks a case, CPU ms a case: this process plus the
+    PostgreSQL backends of its database, the figure other load moves least)."""
+    steps = {name: fn() for name, (fn, _) in runs.items()}  # warm: caches, connections
+    best = {name: (float("inf"), float("inf")) for name in runs}
     for _ in range(rounds):
-        pg = cpu.postgres_backends(database) if database else {}
-        started, cpu_started = time.perf_counter(), time.process_time()
-        for _ in range(n):
-            fn()
-        best = min(best, time.perf_counter() - started)
-        used = time.process_time() - cpu_started
-        if database:
-            used += sum(v - pg.get(pid, 0.0) for pid, v in cpu.postgres_backends(database).items())
-        best_cpu = min(best_cpu, used)
-    return n / best, steps, 1000 * best_cpu / n
+        for name, (fn, database) in runs.items():
+            wall, used = _round(fn, n, database)
+            best[name] = (min(best[name][0], wall), min(best[name][1], used))
+    return {name: (n / wall, steps[name], 1000 * used / n) for name, (wall, used) in best.items()}
+
+
+def _round(fn, n: int, database: str | None) -> tuple[float, float]:
+    pg = cpu.postgres_backends(database) if database else {}
+    started, cpu_started = time.perf_counter(), time.process_time()
+    for _ in range(n):
+        fn()
+    wall, used = time.perf_counter() - started, time.process_time() - cpu_started
+    if database:
+        used += sum(v - pg.get(pid, 0.0) for pid, v in cpu.postgres_backends(database).items())
+    return wall, used
 
 
 def fresh_pg(base: str, name: str) -> str:
@@ -206,19 +211,21 @@ def main(argv=None) -> dict:
         form_keys = {bpmn_id: act.get("form_key") or act.get("topic") for bpmn_id, act in definition.activities.items()}
     serializer = stock_serializer()
 
-    results, cpu_ms = {}, {}
-    results["a_bare_memory"], steps, cpu_ms["a_bare_memory"] = rate(
-        lambda: bare_case(spec, subs, form_keys, facts, department), args.cases)
-    results["b_bare_json"], _, cpu_ms["b_bare_json"] = rate(
-        lambda: bare_case(spec, subs, form_keys, facts, department, serializer), args.cases)
-    steps_cpu = {}
+    step_cpu = {name: {} for name in prepared}
+    runs = {"a_bare_memory": (lambda: bare_case(spec, subs, form_keys, facts, department), None),
+            "b_bare_json": (lambda: bare_case(spec, subs, form_keys, facts, department, serializer), None)}
     for name, (factory, definition_id) in prepared.items():
-        STEP_CPU.update(user=(0.0, 0), service=(0.0, 0))
         database = factory.kw["bind"].url.database if name == "postgresql" else None
-        results[f"c_engine_{name}"], _, cpu_ms[f"c_engine_{name}"] = rate(
-            lambda: engine_case(factory, definition_id, facts, form, department), args.cases, database=database)
+        runs[f"c_engine_{name}"] = (partial(engine_case, factory, definition_id, facts, form, department,
+                                            step_cpu[name]), database)
+    measured = interleaved(runs, args.cases)
+    results = {name: cases_per_s for name, (cases_per_s, _, _) in measured.items()}
+    cpu_ms = {name: ms for name, (_, _, ms) in measured.items()}
+    steps = measured["a_bare_memory"][1]
+    for name, (factory, _) in prepared.items():
         assert check_completed(factory) == 3 * args.cases + 1, f"{name}: not every case completed"
-        steps_cpu[name] = {kind: 1000 * seconds / max(n, 1) for kind, (seconds, n) in STEP_CPU.items()}
+    steps_cpu = {name: {kind: 1000 * seconds / max(n, 1) for kind, (seconds, n) in per_kind.items()}
+                 for name, per_kind in step_cpu.items()}
     report(results, steps, args.cases, cpu_ms)
     for name, per_kind in steps_cpu.items():
         print(f"  {name}: CPU ms of this process per step: claim + complete {per_kind['user']:.2f}, "
@@ -226,7 +233,7 @@ def main(argv=None) -> dict:
     results["cpu_ms"], results["step_cpu_ms"] = cpu_ms, steps_cpu
     if args.profile:
         factory, definition_id = prepared["sqlite"]
-        print(profile(lambda: engine_case(factory, definition_id, facts, form, department), 10))
+        print(profile(lambda: engine_case(factory, definition_id, facts, form, department, {}), 10))
     return results
 
 
