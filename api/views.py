@@ -7,6 +7,7 @@ from engine import (
 )
 from forms.idcard import mask_id
 
+
 def mask_name(value: str | None) -> str | None:
     if not value:
         return value

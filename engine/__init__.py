@@ -75,7 +75,6 @@ from engine.store.models import (
     User,
 )
 from engine.work import cases, external, family_tasks, supplements, tasks, version_moves
-from engine.work.cases import ITEM_NAMES
 from engine.work.retries import plan_for, reported_retries, retry_plan, RetryPlan
 from engine.deadlines import stubs, supervision
 from engine.deadlines.calendar import CalendarDataError, default_calendar, WorkingCalendar
@@ -83,7 +82,7 @@ from engine.deadlines.recompute import load_year as load_calendar_year
 from engine.deadlines.clock import CHINA, Clock, SystemClock
 from engine.deadlines.scheduler import EscalationScheduler
 from engine.notify import archive, notices, timeline
-from engine.notify.notices import delivery_of, item_name
+from engine.notify.notices import delivery_of, item_name, ITEM_NAMES
 from engine.notify.notifications import get_notifier, OutboxDispatcher
 from engine.simulation import departments
 from engine.simulation.departments import SimulatedDepartment

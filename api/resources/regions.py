@@ -4,7 +4,7 @@ from api.auth import login_required
 from api.extensions import Blueprint, db
 from api.schemas import RegionSummary
 from api.services import region_registry
-from engine import ITEM_NAMES, latest_for_region, NotFound
+from engine import latest_for_region, notices, NotFound
 
 blp = Blueprint("regions", __name__, url_prefix="/api/v1/regions", description="地区、事项与表单")
 
@@ -31,7 +31,7 @@ def summary(region) -> dict:
     form = _form_or_none(region)
     return {"code": region.code, "name": region.name, "promise_working_days": region.promise_working_days,
             # as the region's form names them (its seed's wording), as the case and its notices will
-            "items": [{"code": i, "name": (form.item_names if form else {}).get(i) or ITEM_NAMES.get(i, i),
+            "items": [{"code": i, "name": notices.named(form.item_names if form else None, i),
                        "limit_working_days": limits.get(i)} for i in region.items],
             "definition_key": definition.key if definition else None,
             "definition_version": definition.version if definition else None,

@@ -11,14 +11,14 @@ On PostgreSQL only the holder of a session-level advisory lock schedules; the ot
 as standbys and take over when the holder's connection closes. SQLite: one process.
 
 A pass is full or incremental. A full pass (the first after start or takeover, every ``repair_every``-th,
-and any after the calendar took operator data) reads every open subject, adds what is missing and removes
+and the two after the calendar took operator data) reads every open subject, adds what is missing and removes
 the jobs nothing needs. An incremental pass reads only the subjects due within the window of
 ``escalation.window``: those that can have a firing between the previous pass's limit (its now + horizon)
 and this one's. That covers firings coming within the horizon, and tasks and cases other processes opened
 since (their due times lie ahead). It adds jobs only: a job outside its window is not known to be useless,
 and a closed subject's job is a no-op (``fire`` checks) until the next full pass removes it. Late firings
-nobody saw coming (missed while stopped, a long-overdue case resumed, a deadline that a calendar load in
-another process moved earlier) wait for a full pass: at most ``repair_every`` passes.
+nobody saw coming (missed while stopped, a long-overdue case resumed) wait for a full pass: at most
+``repair_every`` passes.
 """
 import logging
 import threading
@@ -189,9 +189,8 @@ class EscalationScheduler:
                     session, self.calendar, now, self.horizon, since=None if full else self._previous_limit)}
             added = self._add_missing(wanted, full)
             self._previous_limit = now + self.horizon
-            self._incremental_left = self.repair_every - 1 if full else self._incremental_left - 1
-            if taken:
-                self._incremental_left = 0  # the next pass is full: the recompute may not have committed yet
+            # after taking calendar data the next pass is full too: the recompute may not have committed yet
+            self._incremental_left = 0 if taken else self.repair_every - 1 if full else self._incremental_left - 1
             self.schedule_stub_handovers()
             return added
 

@@ -28,12 +28,17 @@ SMS_TEMPLATES = {
     "please_rate": "【新生儿出生一件事】请对本次服务进行评价（好差评），感谢您的支持。",
 }
 POST_TOPIC = "delivery.post"
+NOTICE_COUNT = select(func.count()).select_from(Notice).where(Notice.case_id == bindparam("case_id"))  # built once
+
+
+def named(names: dict | None, code: str) -> str:
+    """The item as ``names`` (a region's form: its seed's wording) names it, else the generic name."""
+    return (names or {}).get(code) or ITEM_NAMES.get(code, code)
 
 
 def item_name(case: Case, code: str) -> str:
-    """The item as the family's region names it (``case.item_names``, from its form), else the generic name."""
-    return (case.item_names or {}).get(code) or ITEM_NAMES.get(code, code)
-NOTICE_COUNT = select(func.count()).select_from(Notice).where(Notice.case_id == bindparam("case_id"))  # built once
+    """The item as the case's region named it to the family (``case.item_names``)."""
+    return named(case.item_names, code)
 
 
 def issue_notice(ctx, case: Case, kind: str, content: dict) -> Notice:

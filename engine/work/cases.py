@@ -13,8 +13,6 @@ from engine.store.transaction import begin_step
 from engine.states import CaseStatus, Decision, FormKey, ItemStatus
 from forms.fields import listed
 
-ITEM_NAMES = notices.ITEM_NAMES
-
 
 def start_case(ctx, region: str, items: list[str], form: dict, facts: dict, applicant_id=None,
                phone=None, institution=None, business_key=None, definition: Definition | None = None,
