@@ -43,8 +43,11 @@ def cron_fields(value: str) -> dict:
 
 def schedules(session) -> dict[str, dict]:
     """Region -> cron fields, from each region's newest definition that sets ``stubHandover``."""
-    newest: dict[str, Definition] = {}
-    for definition in session.scalars(select(Definition).where(Definition.region.is_not(None))):
+    newest: dict = {}
+    # the columns the choice needs: a pass each minute must not load every version's activities
+    rows = session.execute(select(Definition.region, Definition.deployed_at, Definition.version,
+                                  Definition.properties).where(Definition.region.is_not(None)))
+    for definition in rows:
         held = newest.get(definition.region)
         if held is None or definition.deployed_at > held.deployed_at or \
                 (definition.deployed_at == held.deployed_at and definition.version > held.version):
