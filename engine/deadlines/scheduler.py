@@ -75,6 +75,14 @@ def job_id(firing) -> str:
     return f"{firing.subject}|{firing.level.value}"
 
 
+def stored_run_times(store: SQLAlchemyJobStore) -> dict[str, float | None]:
+    """Stored job id -> next run (epoch seconds), read from the store's table: ``get_jobs`` unpickles
+    every job (a day's firings) for these two columns, 15-30x the CPU (``python -m bench.job_store``)."""
+    table = store.jobs_t
+    with store.engine.connect() as conn:
+        return dict(conn.execute(table.select().with_only_columns(table.c.id, table.c.next_run_time)).all())
+
+
 class EscalationScheduler:
     def __init__(self, database, calendar, clock=None, reconcile_seconds: float = 60,
                  poll_seconds: float = 1.0, registry: str = "default", horizon: timedelta = HORIZON,
@@ -132,10 +140,10 @@ class EscalationScheduler:
     def _start_jobs(self) -> None:
         escalation.register(self.registry, self.session_factory, self.clock, self.calendar)
         self._previous_limit = None  # a takeover starts with a full pass: the last holder's passes are unknown
+        self._job_store = SQLAlchemyJobStore(engine=self.engine, tablename="apscheduler_jobs")
         self.scheduler = _JobScheduler(
             timezone=CHINA_ZONE,
-            jobstores={"default": SQLAlchemyJobStore(engine=self.engine, tablename="apscheduler_jobs"),
-                       "local": MemoryJobStore()},
+            jobstores={"default": self._job_store, "local": MemoryJobStore()},
             job_defaults={"misfire_grace_time": None, "coalesce": True, "max_instances": 1})
         self.scheduler.start()
         self.reconcile()
@@ -199,12 +207,11 @@ class EscalationScheduler:
 
     def _add_missing(self, wanted: dict, remove_unwanted: bool) -> int:
         """Schedule each wanted firing without its job (or at another time); drop jobs nothing wants if told."""
-        existing = {job.id: job for job in self.scheduler.get_jobs(jobstore="default")}
+        existing = stored_run_times(self._job_store)
         added = 0
         for key, firing in wanted.items():
-            job = existing.get(key)
-            if job is None or job.next_run_time is None or \
-                    abs((job.next_run_time - self._run_date(firing.at)).total_seconds()) > 1:
+            run_at = existing.get(key)
+            if run_at is None or abs(run_at - self._run_date(firing.at).timestamp()) > 1:
                 self._schedule(firing)
                 added += 1
         if remove_unwanted:
@@ -235,14 +242,13 @@ class EscalationScheduler:
             except stubs.ScheduleError as exc:
                 log.error("stub hand-over schedule skipped: %s", exc)
                 return {}
-        existing = {job.id: job for job in self.scheduler.get_jobs(jobstore="default")
-                    if job.id.startswith(STUB_JOB_PREFIX)}
+        existing = {key for key in stored_run_times(self._job_store) if key.startswith(STUB_JOB_PREFIX)}
         for key, (region, trigger) in wanted.items():
-            job = existing.get(key)
+            job = self.scheduler.get_job(key, jobstore="default") if key in existing else None
             if job is None or str(job.trigger) != str(trigger):
                 self.scheduler.add_job(STUB_JOB_FUNCTION, trigger, args=[region, self.registry], id=key,
                                        replace_existing=True, jobstore="default")
-        for key in existing.keys() - wanted.keys():
+        for key in existing - wanted.keys():
             self._remove(key)
         return {key: trigger for key, (_, trigger) in wanted.items()}
 
