@@ -2,6 +2,7 @@
 import uuid
 
 from sqlalchemy import bindparam, select
+from sqlalchemy.orm import undefer
 
 from engine.notify import notices, timeline
 from engine.work import runtime
@@ -100,6 +101,8 @@ CASE_BY_ID_LOCKED = CASE_BY_ID.with_for_update().execution_options(populate_exis
 CASE_OF_TASK_LOCKED = (select(Case).where(Case.id == select(Task.case_id).where(Task.id == bindparam("task_id"))
                                           .scalar_subquery())
                        .with_for_update().execution_options(populate_existing=True))
+# a step whose workflow this process does not hold reads the state with the lock, not in a second read
+CASE_OF_TASK_LOCKED_WITH_STATE = CASE_OF_TASK_LOCKED.options(undefer(Case.state))
 
 
 def get_case(ctx, case_id: str, for_update=False) -> Case:
@@ -119,7 +122,9 @@ def case_of_task(ctx, task_id: str) -> Case:
     SQLite: the database's write lock taken first (``begin_step``); PostgreSQL: the case row locked.
     """
     begin_step(ctx.session)
-    case = ctx.session.scalars(CASE_OF_TASK_LOCKED, {"task_id": task_id}).first()
+    held = runtime.workflow_cache.may_hold_task(task_id)
+    case = ctx.session.scalars(CASE_OF_TASK_LOCKED if held else CASE_OF_TASK_LOCKED_WITH_STATE,
+                               {"task_id": task_id}).first()
     if case is None:
         raise NotFound("任务不存在", field="task_id")
     return case

@@ -41,6 +41,7 @@ class StepChanges:
     items_done: list[str] = field(default_factory=list)
     case_finished: bool = False
     items: dict = field(default_factory=dict)  # item code -> CaseItem, as loaded for the step
+    waiting: tuple = ()  # ids of the tasks the workflow now waits on
 
 
 def guard(fn, *args):
@@ -163,7 +164,7 @@ def commit_and_keep(ctx, case: Case, workflow, changes: StepChanges) -> None:
         ctx.session.flush()  # the case row's final version for this step (one step may flush it twice)
     version = case.row_version
     commit_step(ctx, changes)
-    workflow_cache.put(case.id, version, workflow)
+    workflow_cache.put(case.id, version, workflow, changes.waiting)
 
 
 def fail_case(ctx, case_id: str, task_id: str, message: str) -> None:
@@ -188,6 +189,7 @@ def sync(ctx, case: Case, definition: Definition, workflow, open_rows: dict | No
     now, changes = ctx.now(), StepChanges()
     activities = spec_cache.activities(definition)
     waiting, reached = _scan(workflow, activities)
+    changes.waiting = tuple(waiting)
     with ctx.session.no_autoflush:
         if open_rows is None:
             open_rows = {t.id: t for t in ctx.session.scalars(OPEN_TASKS, {"case_id": case.id})}

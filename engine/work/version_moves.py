@@ -170,14 +170,14 @@ def move_case(ctx, plan: MovePlan, case_id: str, actor: str) -> CaseMove:
     rebind(plan, workflow)
     _repoint_rows(ctx, plan, case)
     case.definition_id = plan.target.id
-    save(ctx, case, plan.target, workflow)
+    changes = save(ctx, case, plan.target, workflow)
     detail = {"key": plan.key, "from_version": plan.source.version, "to_version": plan.target.version,
               "active": move.active}
     timeline.record(ctx, case.id, "case_moved", actor, detail=detail)
     timeline.audit(ctx, actor, "case_moved", case.id, detail=detail)
     with no_lost_update(ctx):
         ctx.session.commit()
-    workflow_cache.put(case.id, case.row_version, workflow)
+    workflow_cache.put(case.id, case.row_version, workflow, changes.waiting)
     move.moved = True
     return move
 

@@ -60,3 +60,56 @@ def test_the_cache_keeps_at_most_its_size_and_forgets_the_oldest():
     assert cache.take("case-0", 1) is None
     assert cache.take("case-2", 1) is not None
     assert cache.take("case-2", 1) is None  # taken: one step at a time uses a workflow object
+
+
+def test_the_cache_knows_which_tasks_its_workflows_wait_on_until_they_leave_it():
+    cache = WorkflowCache(size=1)
+    cache.put("case-1", 1, object(), ["task-a", "task-b"])
+    assert cache.may_hold_task("task-a") and cache.may_hold_task("task-b")
+    assert not cache.may_hold_task("task-c")
+    cache.take("case-1", 1)
+    assert not cache.may_hold_task("task-a")  # taken: the next step reads the stored state
+    cache.put("case-1", 2, object(), ["task-b"])
+    cache.put("case-2", 1, object(), ["task-c"])  # evicts case-1
+    assert not cache.may_hold_task("task-b") and cache.may_hold_task("task-c")
+
+
+def _case_reads(ctx, step) -> list[str]:
+    """The statements reading the case row alone while ``step`` runs (the lock, a lazy state read; not the
+    worker's fetch, which joins the case's licences)."""
+    import re
+
+    from sqlalchemy import event
+    engine, seen = ctx.session.get_bind(), []
+
+    def record(conn, cursor, statement, *args):
+        if statement.lstrip().startswith("SELECT") and re.search(r"FROM cases\s+WHERE", statement):
+            seen.append(statement)
+    event.listen(engine, "before_cursor_execute", record)
+    try:
+        step()
+    finally:
+        event.remove(engine, "before_cursor_execute", record)
+    return seen
+
+
+def test_a_step_this_process_holds_no_workflow_for_reads_the_state_with_the_case_lock(clean_db, clock,
+                                                                                       monkeypatch):
+    cache = WorkflowCache()
+    monkeypatch.setattr(runtime, "workflow_cache", cache)
+    ctx = engine_context(clean_db, clock)
+    case = start_accepted_case(ctx)
+    first, second, *_ = _service_tasks(ctx, case.id)
+
+    cache.clear()  # as if the case's last step ran in another process
+    ctx.session.expire_all()
+    hits, misses = cache.hits, cache.misses
+    reads = _case_reads(ctx, lambda: complete_service_task(ctx, first))
+    assert cache.misses == misses + 1 and len(reads) == 1  # one read: the lock with the state, no second SELECT
+    assert "cases.state" in reads[0]
+
+    ctx.session.expire_all()
+    reads = _case_reads(ctx, lambda: complete_service_task(ctx, ctx.session.get(Task, second.id)))
+    assert cache.hits == hits + 1 and len(reads) == 1  # held here: the lock alone, the state not read
+    assert "cases.state" not in reads[0]
+    ctx.session.close()
