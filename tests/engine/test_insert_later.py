@@ -1,6 +1,6 @@
 """Rows queued with ``insert_later`` go in with their transaction's commit, and only then."""
 import pytest
-from sqlalchemy import func, select
+from sqlalchemy import event, func, select
 
 from engine.notify import timeline
 from engine.store.models import AuditEntry, CaseEvent, OutboxMessage
@@ -50,3 +50,36 @@ def test_once_rows_keep_the_first_of_a_unique_key_even_within_one_commit(ctx, cl
     ctx.session.commit()
     texts = ctx.session.scalars(select(OutboxMessage.text).where(OutboxMessage.dedupe_key == row["dedupe_key"])).all()
     assert texts == ["first"]
+
+
+def test_a_commit_writes_every_queued_table_whole_with_defaults_and_unique_keys(ctx, clock):
+    """On PostgreSQL the queued tables go in as one statement: the rows must be what Core's INSERTs
+    write, Python-side defaults (``attempts``) and ``once`` keys included."""
+    case = start_accepted_case(ctx)
+    engine, inserts = ctx.session.get_bind(), []
+
+    def record(conn, cursor, statement, *args):
+        if "INSERT" in statement:
+            inserts.append(statement)
+
+    sms = dict(case_id=case.id, dedupe_key=f"{case.id}:test:2", template="completed", phone=None,
+               created_at=clock.now())
+    timeline.record(ctx, case.id, "queued_note", "tester", detail={"name": "出生登记", "list": [1, None]})
+    timeline.audit(ctx, "tester", "queued_read", case.id)
+    insert_later(ctx.session, OutboxMessage, once=True, text="第一条", **sms)
+    insert_later(ctx.session, OutboxMessage, once=True, text="第二条", **sms)
+    event.listen(engine, "before_cursor_execute", record)
+    try:
+        ctx.session.commit()
+    finally:
+        event.remove(engine, "before_cursor_execute", record)
+    if engine.dialect.name == "postgresql":
+        assert len(inserts) == 1 and inserts[0].startswith("WITH")
+
+    note = ctx.session.scalars(select(CaseEvent).where(CaseEvent.kind == "queued_note")).one()
+    assert (note.case_id, note.actor, note.at, note.detail) == (case.id, "tester", clock.now(),
+                                                                 {"name": "出生登记", "list": [1, None]})
+    read = ctx.session.scalars(select(AuditEntry).where(AuditEntry.action == "queued_read")).one()
+    assert (read.actor, read.case_id, read.task_id, read.detail) == ("tester", case.id, None, {})
+    message = ctx.session.scalars(select(OutboxMessage).where(OutboxMessage.dedupe_key == sms["dedupe_key"])).one()
+    assert (message.text, message.attempts, message.phone, message.sent_at) == ("第一条", 0, None, None)
