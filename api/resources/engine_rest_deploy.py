@@ -11,7 +11,7 @@ from api.resources.engine_rest import blp
 from api.resources.engine_rest_json import (
     InvalidRequest, definition_dto, deployment_dto, error, instance_dto, variables_in,
 )
-from api.services import engine_context
+from api.services import engine_context, region_registry
 from engine import cases, Definition, definitions, Deployment, DeployRejected, NotFound, Role, timeline
 
 CONTROL_FIELDS = ("deployment-name", "deployment-source", "enable-duplicate-filtering", "deploy-changed-only",
@@ -167,6 +167,15 @@ def start_by_key(key):
     return _start(definitions.latest_definition(db.session, key))
 
 
+def _item_names(region: str) -> dict | None:
+    """The items as the region's form names them, for a case started without the form (notices, SMS)."""
+    try:
+        form = region_registry().get(region).form
+    except NotFound:  # a process deployed for no region of bpmn/: the generic names
+        return None
+    return form.item_names if form else None
+
+
 def _start(definition: Definition):
     body = request.get_json(silent=True)
     if body is None and request.get_data():
@@ -179,8 +188,9 @@ def _start(definition: Definition):
     if items is not None and not isinstance(items, list):
         raise InvalidRequest("变量 items 须为 Json 列表")
     ctx = engine_context()
-    case = cases.start_case(ctx, definition.region or definition.key, list(items or []), {}, facts,
-                            business_key=body.get("businessKey"), definition=definition)
+    region = definition.region or definition.key
+    case = cases.start_case(ctx, region, list(items or []), {}, facts, business_key=body.get("businessKey"),
+                            definition=definition, item_names=_item_names(region))
     timeline.audit(ctx, current_actor().username, "case_started_engine_rest", case.id,
                    detail={"definition": definition.id})
     db.session.commit()

@@ -128,3 +128,18 @@ def test_items_are_named_as_the_seed_names_them_in_notices_sms_and_the_case(app)
     assert notice.content["items"] == ["出生医学证明办理（首签）", "出生登记"]
     assert sorted(done) == sorted(f"【新生儿出生一件事】您申请的“{offered[code]}”已办结。"
                                   for code in ("birth_certificate", "hukou_registration"))
+
+
+def test_a_case_started_over_camunda_rest_names_its_items_as_the_region_does(app):
+    """002 (as above): a case an integrator starts on /engine-rest, with no form, still shows 出生登记."""
+    from tests.api.helpers import User
+    driver = RegionDriver(app, QB)
+    admin = User(driver.client, "admin")
+    with app.app_context():
+        key = latest_for_region(db.session, QB).key
+    started = admin.post(f"/engine-rest/process-definition/key/{key}/start", json={
+        "businessKey": "rest-1", "variables": {"items": {"type": "Json",
+                                                        "value": '["birth_certificate", "hukou_registration"]'}}})
+    assert started.status_code == 200, started.get_json()
+    case = admin.get(f"/api/v1/cases/{started.get_json()['id']}").get_json()
+    assert {i["code"]: i["name"] for i in case["items"]}["hukou_registration"] == "出生登记"
