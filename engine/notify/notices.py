@@ -3,7 +3,6 @@
 Notices are stored as content; ``forms.notices`` renders them to HTML and PDF on download.
 Each SMS has a dedupe key, so the same event never queues a second message.
 """
-from sqlalchemy import bindparam, func, select
 from engine.store.db import insert_later
 from engine.notify import timeline
 from engine.store.models import Case, CaseItem, Notice, OutboxMessage
@@ -28,7 +27,6 @@ SMS_TEMPLATES = {
     "please_rate": "【新生儿出生一件事】请对本次服务进行评价（好差评），感谢您的支持。",
 }
 POST_TOPIC = "delivery.post"
-NOTICE_COUNT = select(func.count()).select_from(Notice).where(Notice.case_id == bindparam("case_id"))  # built once
 
 
 def named(names: dict | None, code: str) -> str:
@@ -44,14 +42,12 @@ def item_name(case: Case, code: str) -> str:
 def issue_notice(ctx, case: Case, kind: str, content: dict) -> Notice:
     """A numbered notice of the case, added to the session (the caller holds the case lock and commits).
 
-    The count reads committed notices only (no autoflush): a flush here would write the case row once
-    now and again with the step's state, a second UPDATE and row version in the same step."""
-    with ctx.session.no_autoflush:
-        count = ctx.session.scalar(NOTICE_COUNT, {"case_id": case.id})
-    count += sum(1 for o in ctx.session.new if isinstance(o, Notice) and o.case_id == case.id)
+    The case row keeps the count (``notices_issued``): the step writes that row anyway, where a count
+    of the notices would be a query of its own."""
+    case.notices_issued = count = (case.notices_issued or 0) + 1
     now = ctx.now()
     notice = Notice(case_id=case.id, kind=kind, issued_at=now,
-                    number=f"{case.region[:2].upper()}{now:%Y%m%d}-{case.id[:8]}-{count + 1:02d}",
+                    number=f"{case.region[:2].upper()}{now:%Y%m%d}-{case.id[:8]}-{count:02d}",
                     content={"title": NOTICE_TITLES[kind], "case_id": case.id, "region": case.region,
                              "date": now.date().isoformat(), **content})
     ctx.session.add(notice)

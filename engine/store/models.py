@@ -90,6 +90,7 @@ class Case(Base):
     deadline_fallback: Mapped[bool] = mapped_column(Boolean, default=False)
     paused_at: Mapped[datetime | None] = mapped_column(DateTime, nullable=True)
     paused_working_days: Mapped[int] = mapped_column(Integer, default=0)
+    notices_issued: Mapped[int] = mapped_column(Integer, default=0, server_default="0")  # the next is +1
     outcome_reason: Mapped[str | None] = mapped_column(Text, nullable=True)
     incident: Mapped[str | None] = mapped_column(Text, nullable=True)
 

@@ -196,3 +196,16 @@ def test_correction_pauses_the_clock_and_supply_resumes_it(app, client, clock):
         templates = db.session.scalars(select(OutboxMessage.template)
                                        .where(OutboxMessage.case_id == case["id"])).all()
     assert templates == ["correction"]
+
+
+def test_a_cases_notices_are_numbered_in_the_order_they_were_issued(app, client):
+    """The 补正通知书 is the case's first notice and the 受理通知书 after the supplement its second."""
+    family, case = _submit(client)
+    assert _review(client, case["id"], {"decision": "correct", "materials": ["结婚证复印件"]}).status_code == 200
+    assert family.post(f"/api/v1/cases/{case['id']}/supplement", json={"materials": ["结婚证复印件"]}).status_code == 200
+    assert _review(client, case["id"], {"decision": "accept"}).status_code == 200
+    notices = family.get(f"/api/v1/cases/{case['id']}").get_json()["notices"]
+    assert [(n["kind"], n["number"][-3:]) for n in notices] == [("correction", "-01"), ("acceptance", "-02")]
+    assert len({n["number"] for n in notices}) == 2
+    with app.app_context():
+        assert db.session.get(Case, case["id"]).notices_issued == 2

@@ -179,6 +179,23 @@ def test_0004_keeps_every_stored_deadline_a_promise(empty_db):
     engine.dispose()
 
 
+def test_0010_counts_each_cases_notices_issued_before_it(empty_db):
+    """The next notice's number continues from the notices a case already has (…-03 after two)."""
+    upgrade(empty_db, "0009")
+    engine = make_engine(empty_db)
+    with engine.begin() as conn:
+        _released_rows(conn)
+        notices = _table(conn, "notices")
+        for n in (1, 2):
+            conn.execute(notices.insert(), {"case_id": "c1", "kind": "correction", "number": f"N-{n:02d}",
+                                            "issued_at": NOW, "content": {}})
+    upgrade(empty_db)
+    _assert_models_schema(engine)
+    with engine.connect() as conn:
+        assert conn.scalar(text("SELECT notices_issued FROM cases WHERE id = 'c1'")) == 2
+    engine.dispose()
+
+
 def test_case_state_is_lz4_compressed_on_postgresql(empty_db):
     """0007: every step rewrites ``cases.state``; lz4 costs PostgreSQL's backend about half of pglz
     (bench/NOTES.md). A downgrade gives the column its default back."""
