@@ -82,7 +82,8 @@ def _insert_pending(session: Session) -> None:
     session.flush()  # the rows' parents (a new case) first
     connection = session.connection()
     dialect = connection.dialect.name
-    if dialect == "postgresql" and len(pending) > 1:
+    if dialect == "postgresql" and len(pending) > 1 and \
+            all(_python_defaults(table, keys) is not None for table, _, keys in pending):
         connection.exec_driver_sql(*_one_statement(connection.dialect, pending))
         return
     for (table, once, _keys), rows in pending.items():
@@ -112,13 +113,17 @@ def _one_statement(dialect, pending: dict) -> tuple[str, dict]:
     return f"WITH {', '.join(parts)} SELECT 1", params
 
 
-def _python_defaults(table, keys: tuple) -> dict:
-    """What Core's INSERT would fill in for the columns left out: their Python-side defaults."""
+@cache
+def _python_defaults(table, keys: tuple) -> dict | None:
+    """What Core's INSERT would fill in for the columns left out: their Python-side defaults (read
+    only, shared). None if one is a SQL expression: such rows keep Core's INSERT, which renders it."""
     defaults = {}
     for column in table.columns:
-        if column.key in keys or column.default is None or column.default.is_sequence:
-            continue
         default = column.default
+        if column.key in keys or default is None or default.is_sequence:
+            continue
+        if default.is_clause_element:
+            return None
         defaults[column.key] = default.arg(None) if default.is_callable else default.arg
     return defaults
 

@@ -83,3 +83,13 @@ def test_a_commit_writes_every_queued_table_whole_with_defaults_and_unique_keys(
     assert (read.actor, read.case_id, read.task_id, read.detail) == ("tester", case.id, None, {})
     message = ctx.session.scalars(select(OutboxMessage).where(OutboxMessage.dedupe_key == sms["dedupe_key"])).one()
     assert (message.text, message.attempts, message.phone, message.sent_at) == ("第一条", 0, None, None)
+
+
+def test_a_table_with_a_sql_default_keeps_cores_insert_which_renders_it():
+    from sqlalchemy import Column, DateTime, Integer, MetaData, String, Table
+
+    from engine.store.db import _python_defaults
+    table = Table("t", MetaData(), Column("id", Integer, primary_key=True), Column("n", Integer, default=0),
+                  Column("tags", String, default=lambda: "x"), Column("at", DateTime, default=func.now()))
+    assert _python_defaults(table, ("at", "id")) == {"n": 0, "tags": "x"}
+    assert _python_defaults(table, ("id",)) is None  # ``at`` would need its SQL: not the one-statement path
