@@ -98,8 +98,9 @@ def test_a_firing_that_enters_the_horizon_between_passes_is_scheduled(make_sched
     clock.advance(hours=15)  # the due time, 23:59:59 tomorrow, is now within a day
     scheduler.reconcile()
     assert scheduler.passes == ["full", "incremental", "incremental"]
-    assert {key: jobs(scheduler)[key] for key in overdue} == \
-        {key: scheduler._run_date(due) for key, due in overdue.items()}
+    scheduled = jobs(scheduler)
+    # within a second of the run date computed now (it follows the real clock's second, as in the horizon test)
+    assert all(abs((scheduled[key] - scheduler._run_date(due)).total_seconds()) <= 1 for key, due in overdue.items())
 
 
 def test_an_incremental_pass_keeps_jobs_outside_its_window(make_scheduler, ctx, clock):
