@@ -77,6 +77,11 @@ def _count_upto(stmt, limit: int) -> int:
     return db.session.scalar(select(func.count()).select_from(found.subquery()))
 
 
+# the three values a list row shows of the applicant (applicant_summary), read from the form in SQL
+APPLICANT_FIELDS = (Case.form["mother"]["name"].as_string(), Case.form["mother"]["id_number"].as_string(),
+                    Case.form["newborn"]["name"].as_string())
+
+
 def _applicants(case_ids) -> dict:
     """Masked applicant of each case: one primary-key lookup for the page, never a join over the scope."""
     case_ids = set(case_ids)
@@ -88,9 +93,6 @@ def _applicants(case_ids) -> dict:
                                         "newborn": {"name": newborn}})
             for case_id, mother, mother_id, newborn in rows}
 
-
-APPLICANT_FIELDS = (Case.form["mother"]["name"].as_string(), Case.form["mother"]["id_number"].as_string(),
-                    Case.form["newborn"]["name"].as_string())
 
 
 @blp.route("")

@@ -195,19 +195,20 @@ class EscalationScheduler:
             with self.session_factory() as session:
                 wanted = {job_id(f): f for f in escalation.pending(
                     session, self.calendar, now, self.horizon, since=None if full else self._previous_limit)}
-            added = self._add_missing(wanted, full)
+            stored = stored_run_times(self._job_store)  # read once: both below compare with it
+            added = self._add_missing(wanted, full, stored)
             self._previous_limit = now + self.horizon
             # after taking calendar data the next pass is full too: the recompute may not have committed yet
             self._incremental_left = 0 if taken else self.repair_every - 1 if full else self._incremental_left - 1
-            self.schedule_stub_handovers()
+            self.schedule_stub_handovers(stored)
             return added
 
     def _repair_due(self) -> bool:
         return self._previous_limit is None or self._incremental_left <= 0
 
-    def _add_missing(self, wanted: dict, remove_unwanted: bool) -> int:
-        """Schedule each wanted firing without its job (or at another time); drop jobs nothing wants if told."""
-        existing = stored_run_times(self._job_store)
+    def _add_missing(self, wanted: dict, remove_unwanted: bool, existing: dict) -> int:
+        """Schedule each wanted firing without its job in ``existing`` (stored id -> run time) or at another
+        time; drop jobs nothing wants if told."""
         added = 0
         for key, firing in wanted.items():
             run_at = existing.get(key)
@@ -232,9 +233,10 @@ class EscalationScheduler:
             log.info("calendar: took operator data for %s", taken)
         return taken
 
-    def schedule_stub_handovers(self) -> dict[str, CronTrigger]:
+    def schedule_stub_handovers(self, stored: dict) -> dict[str, CronTrigger]:
         """One cron job per region whose process sets ``stubHandover``; a changed schedule replaces the
-        job, a region that dropped it loses it. A bad value is logged and skipped (deploy refuses it)."""
+        job, a region that dropped it loses it. A bad value is logged and skipped (deploy refuses it).
+        ``stored``: the store's job ids (``stored_run_times``)."""
         with self.session_factory() as session:
             try:
                 wanted = {f"{STUB_JOB_PREFIX}{region}": (region, CronTrigger(timezone=CHINA_ZONE, **fields))
@@ -242,7 +244,7 @@ class EscalationScheduler:
             except stubs.ScheduleError as exc:
                 log.error("stub hand-over schedule skipped: %s", exc)
                 return {}
-        existing = {key for key in stored_run_times(self._job_store) if key.startswith(STUB_JOB_PREFIX)}
+        existing = {key for key in stored if key.startswith(STUB_JOB_PREFIX)}
         for key, (region, trigger) in wanted.items():
             job = self.scheduler.get_job(key, jobstore="default") if key in existing else None
             if job is None or str(job.trigger) != str(trigger):
