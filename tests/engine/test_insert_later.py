@@ -3,7 +3,7 @@ import pytest
 from sqlalchemy import event, func, select
 
 from engine.notify import timeline
-from engine.store.models import AuditEntry, CaseEvent, OutboxMessage
+from engine.store.models import AuditEntry, CaseEvent, ELicence, OutboxMessage
 from engine.store.db import insert_later
 from tests.engine.helpers import engine_context, start_accepted_case
 
@@ -93,3 +93,31 @@ def test_a_table_with_a_sql_default_keeps_cores_insert_which_renders_it():
                   Column("tags", String, default=lambda: "x"), Column("at", DateTime, default=func.now()))
     assert _python_defaults(table, ("at", "id")) == {"n": 0, "tags": "x"}
     assert _python_defaults(table, ("id",)) is None  # ``at`` would need its SQL: not the one-statement path
+
+
+def test_once_rows_alone_go_in_typed_and_through_one_compiled_statement(ctx, clock):
+    """A commit whose only queued rows are ``once`` rows (a worker's e-licence) takes the per-table path
+    on both databases: JSON and datetime values bound by their column types, the statement compiled
+    once (SQLAlchemy's dialect ON CONFLICT construct was compiled again on every commit)."""
+    case = start_accepted_case(ctx)
+    engine, compiled = ctx.session.get_bind(), []
+
+    def record(conn, cursor, statement, parameters, context, executemany):
+        if "elicences" in statement and statement.lstrip().upper().startswith("INSERT"):
+            compiled.append(context.compiled)
+
+    event.listen(engine, "before_cursor_execute", record)
+    try:
+        for kind, number in (("出生医学证明", "A1"), ("预防接种证", "B2"), ("出生医学证明", "A9")):
+            insert_later(ctx.session, ELicence, once=True, case_id=case.id, kind=kind, number=number,
+                         issued_at=clock.now(), data={"签发": kind, "n": [1, None]})
+            ctx.session.commit()
+    finally:
+        event.remove(engine, "before_cursor_execute", record)
+
+    assert len(compiled) == 3 and compiled[0] is compiled[1] is compiled[2]
+    rows = ctx.session.execute(select(ELicence.kind, ELicence.number, ELicence.issued_at, ELicence.data)
+                               .where(ELicence.case_id == case.id, ELicence.number.in_(("A1", "B2", "A9")))
+                               .order_by(ELicence.number)).all()
+    assert [tuple(r) for r in rows] == [("出生医学证明", "A1", clock.now(), {"签发": "出生医学证明", "n": [1, None]}),
+                                        ("预防接种证", "B2", clock.now(), {"签发": "预防接种证", "n": [1, None]})]
