@@ -5,6 +5,7 @@ definition version and give it back on load, which halves the state and its load
 Stored state carries ``STATE_VERSION``; older versions are upgraded by ``_MIGRATIONS``.
 """
 import json
+import os
 from copy import deepcopy
 from uuid import UUID
 
@@ -13,9 +14,11 @@ import orjson
 from SpiffWorkflow.bpmn import BpmnWorkflow
 from SpiffWorkflow.bpmn.serializer import BpmnWorkflowSerializer
 from SpiffWorkflow.bpmn.serializer.default.task_spec import BpmnTaskSpecConverter
-from SpiffWorkflow.bpmn.serializer.default.workflow import BpmnWorkflowConverter, WorkflowConverter
+from SpiffWorkflow.bpmn.serializer.default.workflow import BpmnWorkflowConverter, TaskConverter, WorkflowConverter
 from SpiffWorkflow.bpmn.specs.defaults import ServiceTask
 from SpiffWorkflow.camunda.serializer.config import CAMUNDA_CONFIG
+from SpiffWorkflow.task import Task
+from SpiffWorkflow.util.task import TaskState
 
 STATE_VERSION = "newborn-1"
 _MIGRATIONS: dict = {}  # old version -> function(dict) upgrading in place
@@ -53,6 +56,43 @@ class SpeclessWorkflowConverter(BpmnWorkflowConverter):
         return workflow
 
 
+class FinishedTaskConverter(TaskConverter):
+    """Keeps the dict of a finished task from one save (or the load) of a workflow to the next: a
+    finished task's state, data and place in the tree no longer change, and converting the tasks was
+    the costliest part of a save (a Qinbei case holds about 47 tasks, most of them finished;
+    bench/NOTES.md). The kept dict is reused only while the task's state, last state change, parent
+    and children are what they were. ``VERIFY_KEPT_TASKS`` (the test suite sets it) converts afresh
+    each time and fails if the kept dict differs, so every test that saves a workflow checks this."""
+
+    def to_dict(self, task):
+        if not task.state & TaskState.FINISHED_MASK:
+            return super().to_dict(task)
+        key = _unchanged_key(task)
+        kept = task.__dict__.get("_kept_dict")
+        if kept is not None and kept[0] == key:
+            if VERIFY_KEPT_TASKS and {**super().to_dict(task), "typename": kept[1]["typename"]} != kept[1]:
+                raise AssertionError(f"a finished task changed after it was saved: {task.task_spec.name}")
+            return kept[1]
+        dct = super().to_dict(task)
+        task._kept_dict = (key, dct)  # the registry adds the typename to this very dict
+        return dct
+
+    def from_dict(self, dct, workflow):
+        """A loaded finished task keeps the dict it was read from: three steps in four load the case's
+        workflow (another API process held it), and its next save then converts only what changed."""
+        task = super().from_dict(dct, workflow)
+        if task.state & TaskState.FINISHED_MASK:
+            task._kept_dict = (_unchanged_key(task), {**dct, "typename": self.typename})
+        return task
+
+
+def _unchanged_key(task) -> tuple:
+    return task.state, task.last_state_change, task._parent, tuple(task._children)
+
+
+VERIFY_KEPT_TASKS = os.environ.get("ENGINE_VERIFY_KEPT_TASKS") == "1"
+
+
 def _spec_config():
     config = deepcopy(CAMUNDA_CONFIG)
     config[ServiceTask] = BpmnTaskSpecConverter  # the library registers none (serializer gap)
@@ -82,6 +122,7 @@ class StateSerializer:
     def __init__(self):
         config = _spec_config()
         config[BpmnWorkflow] = SpeclessWorkflowConverter
+        config[Task] = FinishedTaskConverter
         self._serializer = BpmnWorkflowSerializer(BpmnWorkflowSerializer.configure(config))
 
     @property

@@ -1,6 +1,12 @@
 """The workflow state written each step reads back as it was (engine.bpmn.serializer)."""
 import json
+import uuid
 
+import pytest
+from SpiffWorkflow.bpmn.serializer.default.workflow import TaskConverter
+from SpiffWorkflow.util.task import TaskState
+
+from engine.bpmn import serializer
 from engine.bpmn.serializer import dump_json
 from engine.definitions import spec_cache
 from engine.work import runtime
@@ -35,3 +41,53 @@ def test_dump_json_writes_what_the_standard_library_reads_the_same_either_way():
     wide = {"n": 2 ** 64, "名": "户口"}  # orjson refuses it: the standard library's JSON instead
     assert json.loads(dump_json(wide)) == wide
 
+
+
+@pytest.fixture
+def loaded(clean_db, clock):
+    """An accepted Qinbei case's workflow as a step loads it, with what it takes to load it again."""
+    ctx = engine_context(clean_db, clock)
+    case = ctx.session.get(Case, start_accepted_case(ctx).id)
+    definition = spec_cache.version(ctx.session, case.definition_id)
+    specs = spec_cache.get(definition)
+    yield runtime.load_workflow(case, definition), lambda text: runtime.state_serializer.loads(
+        text, *specs, runtime.script_engine)
+    ctx.session.close()
+
+
+def _finished(workflow):
+    return [t for t in workflow.get_tasks() if t.state & TaskState.FINISHED_MASK]
+
+
+def test_a_loaded_workflow_saves_again_converting_only_its_unfinished_tasks(loaded, monkeypatch):
+    workflow, load = loaded
+    converted = []
+    real = TaskConverter.to_dict
+    monkeypatch.setattr(TaskConverter, "to_dict", lambda self, task: converted.append(task) or real(self, task))
+    monkeypatch.setattr(serializer, "VERIFY_KEPT_TASKS", False)
+    text = runtime.state_serializer.dumps(workflow)
+    assert _finished(workflow) and not any(t.state & TaskState.FINISHED_MASK for t in converted)
+    assert len(converted) == len(workflow.get_tasks()) - len(_finished(workflow))
+    again = load(text)
+    assert json.loads(runtime.state_serializer.dumps(again)) == json.loads(text)
+
+
+def test_a_finished_task_with_a_new_child_is_converted_afresh(loaded):
+    workflow, _ = loaded
+    task = _finished(workflow)[-1]
+    runtime.state_serializer.dumps(workflow)
+    child = uuid.uuid4()
+    task._children.append(child)
+    saved = json.loads(runtime.state_serializer.dumps(workflow))
+    assert str(child) in saved["tasks"][str(task.id)]["children"]
+
+
+def test_the_suites_check_catches_a_finished_task_changed_in_place(loaded, monkeypatch):
+    """What the kept dicts assume, checked on every save while the suite runs (tests/conftest.py)."""
+    workflow, _ = loaded
+    monkeypatch.setattr(serializer, "VERIFY_KEPT_TASKS", True)
+    task = next(t for t in _finished(workflow) if t.parent is not None)
+    runtime.state_serializer.dumps(workflow)
+    task.data["changed_after_finishing"] = 1
+    with pytest.raises(AssertionError, match="changed after it was saved"):
+        runtime.state_serializer.dumps(workflow)
