@@ -39,17 +39,17 @@ def start_case(ctx, region: str, items: list[str], form: dict, facts: dict, appl
         case.deadline, case.deadline_fallback = deadline_after(ctx.calendar, now, limit)
     ctx.session.add(case)
     offered = [i.strip() for i in definition.properties.get("items", "").split(",") if i.strip()]
-    for code in dict.fromkeys(offered + list(items)):
-        chosen = code in items
-        ctx.session.add(CaseItem(case_id=case.id, item=code, status=(
-            ItemStatus.PENDING if chosen else ItemStatus.NOT_APPLICABLE).value))
-    ctx.session.flush()
+    case_items = {code: CaseItem(case_id=case.id, item=code, status=(
+        ItemStatus.PENDING if code in items else ItemStatus.NOT_APPLICABLE).value)
+        for code in dict.fromkeys(offered + list(items))}
+    ctx.session.add_all(case_items.values())
     timeline.record(ctx, case.id, "case_submitted", detail={"items": list(items), "definition": definition.id})
     data = {"items": list(items), **facts, **(variables or {})}
     try:
         workflow = runtime.new_workflow(definition, data)
         runtime.advance(workflow)
-        changes = runtime.save(ctx, case, definition, workflow)
+        # a new case has no task rows yet, and its items are these: nothing to read back
+        changes = runtime.save(ctx, case, definition, workflow, open_rows={}, items=case_items)
     except ProcessFailure as exc:
         ctx.session.commit()  # the case and its items exist; the failure is recorded on them
         runtime.fail_case(ctx, case.id, "", exc.message)

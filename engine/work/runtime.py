@@ -177,15 +177,19 @@ def fail_case(ctx, case_id: str, task_id: str, message: str) -> None:
     ctx.session.commit()
 
 
-def save(ctx, case: Case, definition: Definition, workflow, open_rows: dict | None = None) -> StepChanges:
-    changes = sync(ctx, case, definition, workflow, open_rows)
+def save(ctx, case: Case, definition: Definition, workflow, open_rows: dict | None = None,
+         items: dict | None = None) -> StepChanges:
+    changes = sync(ctx, case, definition, workflow, open_rows, items)
     notices.on_step(ctx, case, changes, workflow)
     case.state = state_serializer.dumps(workflow)
     return changes
 
 
-def sync(ctx, case: Case, definition: Definition, workflow, open_rows: dict | None = None) -> StepChanges:
-    """Mirror the workflow into rows: open and close task rows, items, the case's status."""
+def sync(ctx, case: Case, definition: Definition, workflow, open_rows: dict | None = None,
+         items: dict | None = None) -> StepChanges:
+    """Mirror the workflow into rows: open and close task rows, items, the case's status.
+
+    ``open_rows`` and ``items`` (item code -> CaseItem): what the caller holds already, else read here."""
     now, changes = ctx.now(), StepChanges()
     activities = spec_cache.activities(definition)
     waiting, reached = _scan(workflow, activities)
@@ -193,7 +197,8 @@ def sync(ctx, case: Case, definition: Definition, workflow, open_rows: dict | No
     with ctx.session.no_autoflush:
         if open_rows is None:
             open_rows = {t.id: t for t in ctx.session.scalars(OPEN_TASKS, {"case_id": case.id})}
-        changes.items = {i.item: i for i in ctx.session.scalars(CASE_ITEMS, {"case_id": case.id})}
+        changes.items = items if items is not None else {
+            i.item: i for i in ctx.session.scalars(CASE_ITEMS, {"case_id": case.id})}
     for task_id, row in open_rows.items():
         # the row being completed by this step is closed in memory already (not yet flushed)
         if task_id not in waiting and TaskState(row.state).is_open:
