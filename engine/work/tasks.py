@@ -7,7 +7,7 @@ from sqlalchemy.orm.attributes import set_committed_value
 from engine.work import cases, runtime
 from engine.notify import timeline
 from engine.scope import Actor, may_work_task, require
-from engine.errors import Conflict, Invalid, InvalidTransition, NotFound, Problem
+from engine.errors import Conflict, Forbidden, Invalid, InvalidTransition, NotFound, Problem
 from engine.definitions import DeployedVersion, spec_cache
 from engine.store.models import Task
 from engine.states import Decision, Delegation, FormKey, Role, TaskKind, TaskState
@@ -74,11 +74,30 @@ def _transition(ctx, actor: Actor, task: Task, guard: str, values: dict, event: 
     return get_task(ctx, task.id)
 
 
+# a claim moves the row and reads it back in one statement; the scope is checked on what it returns
+CLAIM = (update(Task).where(ROW.id == bindparam("task_id"), ROW.kind == TaskKind.USER.value, *GUARDS["unclaimed"])
+         .values(state=TaskState.CLAIMED.value, assignee=bindparam("assignee"), claimed_at=bindparam("at"))
+         .returning(Task).execution_options(synchronize_session=False, populate_existing=True))
+
+
 def claim(ctx, actor: Actor, task_id: str) -> Task:
-    task = _user_task(ctx, actor, task_id)
-    return _transition(ctx, actor, task, "unclaimed",
-                       {"state": TaskState.CLAIMED.value, "assignee": actor.username, "claimed_at": ctx.now()},
-                       "task_claimed", "任务已被他人认领或已完成")
+    """Claim a ready user task: one guarded ``UPDATE … RETURNING`` (of two racers one wins). A task
+    outside the clerk's scope is put back (rollback) and refused; a task the UPDATE did not move is read
+    to say why: missing (404), a service task or out of scope, or taken already (409)."""
+    task = ctx.session.scalars(CLAIM, {"task_id": task_id, "assignee": actor.username, "at": ctx.now()}).first()
+    if task is None:
+        ctx.session.rollback()
+        _user_task(ctx, actor, task_id)
+        raise Conflict("任务已被他人认领或已完成", field="task_id")
+    try:
+        _check_user_task(actor, task)  # the UPDATE matched user tasks only: this is the scope
+    except Forbidden:
+        ctx.session.rollback()
+        raise
+    timeline.record(ctx, task.case_id, "task_claimed", actor.username, task.id)
+    timeline.audit(ctx, actor.username, "task_claimed", task.case_id, task.id)
+    ctx.session.commit()
+    return task
 
 
 def unclaim(ctx, actor: Actor, task_id: str) -> Task:

@@ -1,0 +1,84 @@
+"""A clerk's claim: one guarded UPDATE that returns the row; every refusal changes nothing."""
+import re
+
+import pytest
+from sqlalchemy import event, func, select
+
+from engine.definitions import deploy
+from engine.errors import Conflict, Forbidden, InvalidTransition, NotFound
+from engine.scope import Actor
+from engine.simulation.replay import DEFAULT_FACTS
+from engine.states import Role, TaskState
+from engine.store.models import CaseEvent, Task
+from engine.work import cases, tasks
+from tests.engine.helpers import REGION, ROOT, engine_context, open_tasks, start_accepted_case
+
+
+@pytest.fixture
+def ctx(clean_db, clock):
+    ctx = engine_context(clean_db, clock)
+    yield ctx
+    ctx.session.close()
+
+
+def _review(ctx):
+    deploy(ctx.session, (ROOT / "bpmn" / REGION / "process.bpmn").read_bytes(), ctx.now(), region=REGION)
+    ctx.session.commit()
+    items = ["birth_certificate"]
+    case = cases.start_case(ctx, REGION, items, {"mother": {"name": "李四"}}, {**DEFAULT_FACTS, "items": items})
+    [review] = open_tasks(ctx, case.id)
+    return review
+
+
+def _clerk(review, name="clerk", region=REGION):
+    return Actor(username=name, role=Role.CLERK, region=region, groups=tuple(review.candidate_groups))
+
+
+def _claimed_events(ctx, task_id):
+    return ctx.session.scalar(select(func.count()).select_from(CaseEvent)
+                              .where(CaseEvent.task_id == task_id, CaseEvent.kind == "task_claimed"))
+
+
+def test_a_claim_reads_the_task_only_through_its_update(ctx):
+    review = _review(ctx)
+    clerk = _clerk(review)
+    ctx.session.expunge_all()  # as a request's new session: nothing held
+    engine, statements = ctx.session.get_bind(), []
+
+    def record(conn, cursor, statement, *args):
+        statements.append(statement)
+
+    event.listen(engine, "before_cursor_execute", record)
+    try:
+        claimed = tasks.claim(ctx, clerk, review.id)
+    finally:
+        event.remove(engine, "before_cursor_execute", record)
+    assert (claimed.state, claimed.assignee) == (TaskState.CLAIMED.value, "clerk")
+    assert not [s for s in statements if re.match(r"\s*SELECT", s)]
+    assert [s for s in statements if re.match(r"\s*UPDATE tasks", s)] and _claimed_events(ctx, review.id) == 1
+
+
+def test_a_clerk_out_of_scope_is_refused_and_the_task_stays_ready(ctx):
+    review = _review(ctx)
+    with pytest.raises(Forbidden):
+        tasks.claim(ctx, _clerk(review, "stranger", region="he-province"), review.id)
+    ctx.session.expire_all()
+    row = ctx.session.get(Task, review.id)
+    assert (row.state, row.assignee, row.claimed_at) == (TaskState.READY.value, None, None)
+    assert _claimed_events(ctx, review.id) == 0
+
+
+def test_a_claim_refused_says_why_missing_service_or_taken(ctx):
+    review = _review(ctx)
+    with pytest.raises(NotFound):
+        tasks.claim(ctx, _clerk(review), "no-such-task")
+    tasks.claim(ctx, _clerk(review), review.id)
+    with pytest.raises(Conflict):
+        tasks.claim(ctx, _clerk(review, "second"), review.id)
+    ctx.session.expire_all()
+    assert ctx.session.get(Task, review.id).assignee == "clerk"
+
+    case = start_accepted_case(ctx)
+    service = next(t for t in open_tasks(ctx, case.id) if t.kind == "service")
+    with pytest.raises(InvalidTransition):
+        tasks.claim(ctx, _clerk(review), service.id)
