@@ -52,7 +52,7 @@ def create_app(config: Config | None = None, clock: Clock | None = None) -> Flas
     app.extensions["newborn"] = AppState(regions=RegionRegistry(config.BPMN_ROOT), clock=clock or SystemClock(),
                                          long_poll_slots=threading.Semaphore(max(int(config.LONG_POLL_SLOTS), 0)))
     with app.app_context():
-        _sqlite_pragmas(db.engine)
+        _connection_events(db.engine)
     from api import cli
     cli.init_app(app)
     if app.config.get("AUTO_INIT"):
@@ -68,11 +68,9 @@ def _engine_options(url: str) -> dict:
     return engine_options(url)
 
 
-def _sqlite_pragmas(engine) -> None:
-    if engine.dialect.name == "sqlite":
-        from sqlalchemy import event
-        from engine import sqlite_pragmas
-        event.listen(engine, "connect", sqlite_pragmas)
+def _connection_events(engine) -> None:
+    from engine import connection_events
+    connection_events(engine)
 
 
 def _security_spec() -> dict:

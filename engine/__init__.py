@@ -51,10 +51,10 @@ from engine.bpmn.safe_xml import parse_bpmn_bytes
 from engine.store import db
 from engine.store.db import (
     alembic_config,
+    connection_events,
     engine_options,
     make_session_factory,
     normalise_url,
-    sqlite_pragmas,
 )
 from engine.store.models import (
     Base,
@@ -118,6 +118,7 @@ __all__ = [
     "DeployRejected",
     "diff_versions",
     "ELicence",
+    "connection_events",
     "engine_options",
     "EngineContext",
     "errors",
@@ -174,7 +175,6 @@ __all__ = [
     "serves_region",
     "SimulatedDepartment",
     "spec_cache",
-    "sqlite_pragmas",
     "StepRefused",
     "StubHandover",
     "stub_lists_scope",

@@ -29,9 +29,14 @@ def normalise_url(url: str) -> str:
 def make_engine(url: str) -> Engine:
     url = normalise_url(url)
     engine = create_engine(url, **engine_options(url))
-    if url.startswith("sqlite"):
-        event.listen(engine, "connect", sqlite_pragmas)
+    connection_events(engine)
     return engine
+
+
+def connection_events(engine: Engine) -> None:
+    """What every connection of ``engine`` needs, by database (engines made here or by Flask-SQLAlchemy)."""
+    if engine.dialect.name == "sqlite":
+        event.listen(engine, "connect", sqlite_pragmas)
 
 
 def sqlite_pragmas(dbapi_connection, _record):
