@@ -1,13 +1,16 @@
 """Database engines, sessions and schema migrations (Alembic), without Flask."""
 import json
+import select
 from datetime import date, datetime
 from functools import cache
 from pathlib import Path
 
 from alembic import command
 from alembic.config import Config
+from psycopg.pq import ConnStatus
 from sqlalchemy import bindparam, create_engine, event, insert, text
 from sqlalchemy.engine import Engine
+from sqlalchemy.exc import DisconnectionError
 from sqlalchemy.orm import Session, sessionmaker
 
 MIGRATIONS = Path(__file__).parent / "migrations"
@@ -16,7 +19,8 @@ MIGRATIONS = Path(__file__).parent / "migrations"
 def engine_options(url: str) -> dict:
     if url.startswith("sqlite"):
         return {"connect_args": {"timeout": 30, "check_same_thread": False}}
-    return {"pool_size": 10, "max_overflow": 20, "pool_pre_ping": True}
+    # no pool_pre_ping (a round trip on every checkout): connection_events looks at the socket instead
+    return {"pool_size": 10, "max_overflow": 20}
 
 
 def normalise_url(url: str) -> str:
@@ -37,6 +41,21 @@ def connection_events(engine: Engine) -> None:
     """What every connection of ``engine`` needs, by database (engines made here or by Flask-SQLAlchemy)."""
     if engine.dialect.name == "sqlite":
         event.listen(engine, "connect", sqlite_pragmas)
+    elif engine.dialect.name == "postgresql":
+        event.listen(engine.pool, "checkout", replace_if_closed_by_server)
+
+
+def replace_if_closed_by_server(dbapi_connection, _record, _proxy) -> None:
+    """A pooled connection the server has ended (a restart, ``pg_terminate_backend``, an idle timeout)
+    is replaced before use: an idle connection's socket has nothing to read unless the server closed it
+    or said something unasked, and either way a fresh connection is safer. ``pool_pre_ping`` would ask
+    with a round trip on every checkout instead (one per request, ≈ 0.17 CPU ms with PostgreSQL's part).
+    ``DisconnectionError`` makes the pool reconnect this record and check out again."""
+    if dbapi_connection.closed or dbapi_connection.pgconn.status != ConnStatus.OK:
+        raise DisconnectionError("the connection is closed")
+    readable, _, _ = select.select([dbapi_connection.pgconn.socket], [], [], 0)
+    if readable:
+        raise DisconnectionError("the server closed the connection or sent a message while it was idle")
 
 
 def sqlite_pragmas(dbapi_connection, _record):
