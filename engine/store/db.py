@@ -11,7 +11,7 @@ from psycopg.pq import ConnStatus
 from sqlalchemy import bindparam, create_engine, event, insert, text
 from sqlalchemy.engine import Engine
 from sqlalchemy.exc import DisconnectionError
-from sqlalchemy.orm import Session, sessionmaker
+from sqlalchemy.orm import scoped_session, Session, sessionmaker
 
 MIGRATIONS = Path(__file__).parent / "migrations"
 
@@ -95,6 +95,9 @@ def insert_later(session: Session, model, once: bool = False, **values) -> None:
     savepoint, no read first). A rollback drops the queue with the rest.
     """
     key = (model.__table__, once, tuple(sorted(values)))
+    session = session.registry() if isinstance(session, scoped_session) else session  # Flask-SQLAlchemy's
+    if not session.in_transaction():
+        session.begin()  # the queue ends with this transaction, even one that has not touched the database
     session.info.setdefault(PENDING_INSERTS, {}).setdefault(key, []).append(values)
 
 

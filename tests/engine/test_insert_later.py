@@ -121,3 +121,12 @@ def test_once_rows_alone_go_in_typed_and_through_one_compiled_statement(ctx, clo
                                .order_by(ELicence.number)).all()
     assert [tuple(r) for r in rows] == [("出生医学证明", "A1", clock.now(), {"签发": "出生医学证明", "n": [1, None]}),
                                         ("预防接种证", "B2", clock.now(), {"签发": "预防接种证", "n": [1, None]})]
+
+
+def test_rows_queued_before_any_statement_are_dropped_by_a_rollback(ctx):
+    case = start_accepted_case(ctx)
+    ctx.session.commit()  # nothing open: the next queued row is the transaction's first act
+    timeline.record(ctx, case.id, "rolled_back_first")
+    ctx.session.rollback()
+    ctx.session.commit()
+    assert _count(ctx.session, CaseEvent, case_id=case.id, kind="rolled_back_first") == 0
