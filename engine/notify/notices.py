@@ -39,19 +39,18 @@ def item_name(case: Case, code: str) -> str:
     return named(case.item_names, code)
 
 
-def issue_notice(ctx, case: Case, kind: str, content: dict) -> Notice:
-    """A numbered notice of the case, added to the session (the caller holds the case lock and commits).
+def issue_notice(ctx, case: Case, kind: str, content: dict) -> None:
+    """A numbered notice of the case, queued with the step's other rows (the caller holds the case lock
+    and commits; nothing in the step reads it back).
 
     The case row keeps the count (``notices_issued``): the step writes that row anyway, where a count
     of the notices would be a query of its own."""
     case.notices_issued = count = (case.notices_issued or 0) + 1
     now = ctx.now()
-    notice = Notice(case_id=case.id, kind=kind, issued_at=now,
-                    number=f"{case.region[:2].upper()}{now:%Y%m%d}-{case.id[:8]}-{count:02d}",
-                    content={"title": NOTICE_TITLES[kind], "case_id": case.id, "region": case.region,
-                             "date": now.date().isoformat(), **content})
-    ctx.session.add(notice)
-    return notice
+    insert_later(ctx.session, Notice, case_id=case.id, kind=kind, issued_at=now,
+                 number=f"{case.region[:2].upper()}{now:%Y%m%d}-{case.id[:8]}-{count:02d}",
+                 content={"title": NOTICE_TITLES[kind], "case_id": case.id, "region": case.region,
+                          "date": now.date().isoformat(), **content})
 
 
 def notice_document(notice: Notice, region_name: str = "") -> dict:

@@ -130,3 +130,37 @@ def test_rows_queued_before_any_statement_are_dropped_by_a_rollback(ctx):
     ctx.session.rollback()
     ctx.session.commit()
     assert _count(ctx.session, CaseEvent, case_id=case.id, kind="rolled_back_first") == 0
+
+
+def test_the_acceptance_notice_goes_in_with_the_steps_other_queued_rows(ctx):
+    """Seed 002 (钦北): "对符合受理条件且材料齐全的，出具受理通知书". The notice is numbered from the case row
+    and written by the commit: on PostgreSQL inside the commit's one statement, not by an INSERT of its own."""
+    from engine.store.models import Notice
+    from engine.work import tasks
+    from tests.engine.helpers import ADMIN, REGION, ROOT, open_tasks
+    from engine.definitions import deploy
+    from engine.simulation.replay import DEFAULT_FACTS
+    from engine.work import cases
+    deploy(ctx.session, (ROOT / "bpmn" / REGION / "process.bpmn").read_bytes(), ctx.now(), region=REGION)
+    ctx.session.commit()
+    items = ["birth_certificate"]
+    case = cases.start_case(ctx, REGION, items, {"mother": {"name": "李四"}}, {**DEFAULT_FACTS, "items": items})
+    [review] = open_tasks(ctx, case.id)
+    tasks.claim(ctx, ADMIN, review.id)
+    engine, inserts = ctx.session.get_bind(), []
+
+    def record(conn, cursor, statement, *args):
+        if "INSERT INTO notices" in statement:
+            inserts.append(statement)
+
+    event.listen(engine, "before_cursor_execute", record)
+    try:
+        tasks.complete(ctx, ADMIN, review.id, {"decision": "accept"})
+    finally:
+        event.remove(engine, "before_cursor_execute", record)
+    assert len(inserts) == 1
+    if engine.dialect.name == "postgresql":
+        assert inserts[0].startswith("WITH")
+    [notice] = ctx.session.scalars(select(Notice).where(Notice.case_id == case.id)).all()
+    assert notice.kind == "acceptance" and notice.number.endswith(f"-{case.id[:8]}-01")
+    assert notice.content["title"] == "受理通知书" and notice.content["case_id"] == case.id
