@@ -53,8 +53,9 @@ def replace_if_closed_by_server(dbapi_connection, _record, _proxy) -> None:
     ``DisconnectionError`` makes the pool reconnect this record and check out again."""
     if dbapi_connection.closed or dbapi_connection.pgconn.status != ConnStatus.OK:
         raise DisconnectionError("the connection is closed")
-    readable, _, _ = select.select([dbapi_connection.pgconn.socket], [], [], 0)
-    if readable:
+    poller = select.poll()  # not select.select: it fails for descriptors above 1023
+    poller.register(dbapi_connection.pgconn.socket, select.POLLIN)
+    if poller.poll(0):
         raise DisconnectionError("the server closed the connection or sent a message while it was idle")
 
 
