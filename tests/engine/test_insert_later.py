@@ -2,10 +2,13 @@
 import pytest
 from sqlalchemy import event, func, select
 
+from engine.definitions import deploy
 from engine.notify import timeline
-from engine.store.models import AuditEntry, CaseEvent, ELicence, OutboxMessage
+from engine.simulation.replay import DEFAULT_FACTS
+from engine.store.models import AuditEntry, CaseEvent, ELicence, Notice, OutboxMessage
 from engine.store.db import insert_later
-from tests.engine.helpers import engine_context, start_accepted_case
+from engine.work import cases, tasks
+from tests.engine.helpers import ADMIN, REGION, ROOT, engine_context, open_tasks, start_accepted_case
 
 
 @pytest.fixture
@@ -135,12 +138,6 @@ def test_rows_queued_before_any_statement_are_dropped_by_a_rollback(ctx):
 def test_the_acceptance_notice_goes_in_with_the_steps_other_queued_rows(ctx):
     """Seed 002 (钦北): "对符合受理条件且材料齐全的，出具受理通知书". The notice is numbered from the case row
     and written by the commit: on PostgreSQL inside the commit's one statement, not by an INSERT of its own."""
-    from engine.store.models import Notice
-    from engine.work import tasks
-    from tests.engine.helpers import ADMIN, REGION, ROOT, open_tasks
-    from engine.definitions import deploy
-    from engine.simulation.replay import DEFAULT_FACTS
-    from engine.work import cases
     deploy(ctx.session, (ROOT / "bpmn" / REGION / "process.bpmn").read_bytes(), ctx.now(), region=REGION)
     ctx.session.commit()
     items = ["birth_certificate"]
