@@ -9,7 +9,8 @@ from SpiffWorkflow.bpmn import BpmnWorkflow
 from SpiffWorkflow.bpmn.specs.defaults import ServiceTask
 from SpiffWorkflow.exceptions import SpiffWorkflowException
 from SpiffWorkflow.util.task import TaskState as SpiffState
-from sqlalchemy import bindparam, delete, select
+from sqlalchemy import bindparam, delete, inspect, select
+from sqlalchemy.orm.attributes import flag_modified
 
 from engine.notify import notices, timeline
 from engine.bpmn.expressions import RestrictedScriptEngine, UnsafeExpression
@@ -274,12 +275,26 @@ def _new_task_row(ctx, case: Case, definition: Definition, activities: dict, spi
     return row
 
 
+# a step's changed items are written with every one of these columns: one UPDATE shape, so that the
+# flush sends an item done and the next one started as one executemany (one round trip), not two
+ITEM_PROGRESS = ("status", "started_at", "deadline", "completed_at", "reason")
+
+
+def _item_written_whole(item: CaseItem) -> None:
+    state = inspect(item)
+    if state.persistent:  # a new case's items are INSERTed whole anyway
+        for name in ITEM_PROGRESS:
+            if name in state.dict:  # not one left unloaded since the row was inserted in this step
+                flag_modified(item, name)
+
+
 def _start_item(item: CaseItem | None, row: Task, now) -> None:
     if item is None or item.status != ItemStatus.PENDING.value:
         return
     item.status, item.started_at = ItemStatus.IN_PROGRESS.value, now
     if row.limit_working_days and is_promise(row.deadline_kind):  # the family sees item deadlines
         item.deadline = row.due_at
+    _item_written_whole(item)
 
 
 def _apply_milestones(ctx, case, reached, changes) -> None:
@@ -295,6 +310,7 @@ def _apply_milestones(ctx, case, reached, changes) -> None:
         item.completed_at = ctx.now()
         reason_var = act["properties"].get("reasonVariable")
         item.reason = str(task.data.get(reason_var)) if reason_var and task.data.get(reason_var) else None
+        _item_written_whole(item)
         changes.items_done.append(item.item)
         timeline.record(ctx, case.id, f"item_{item.status}", detail={"item": item.item, "reason": item.reason})
 
