@@ -1,7 +1,8 @@
 """A Qinbei case driven through the engine directly on a virtual clock (no HTTP)."""
+import re
 from pathlib import Path
 
-from sqlalchemy import inspect, select, text
+from sqlalchemy import event, inspect, select, text
 
 from engine.work import cases, external, tasks
 from engine.scope import Actor
@@ -33,18 +34,43 @@ def engine_context(database_url, clock, calendar=None):
     return EngineContext(session=session, clock=clock, calendar=calendar or default_calendar())
 
 
-def start_accepted_case(ctx, items=None, phone=None):
-    path = ROOT / "bpmn" / REGION / "process.bpmn"
-    deploy(ctx.session, path.read_bytes(), ctx.now(), region=REGION)
+def deploy_qinbei(ctx) -> None:
+    deploy(ctx.session, (ROOT / "bpmn" / REGION / "process.bpmn").read_bytes(), ctx.now(), region=REGION)
     ctx.session.commit()
+
+
+def start_case(ctx, items, phone=None):
+    """A Qinbei case filed with ``items``, waiting for its acceptance review (the definition deployed)."""
+    deploy_qinbei(ctx)
+    facts = {**DEFAULT_FACTS, "items": items, "maternity_chosen": False}
+    return cases.start_case(ctx, REGION, items, {"mother": {"name": "李四"}}, facts, phone=phone)
+
+
+def start_accepted_case(ctx, items=None, phone=None):
     items = items or ["birth_certificate", "vaccination_certificate", "hukou_registration",
                       "social_security_card", "medical_insurance", "parenting_guidance"]
-    facts = {**DEFAULT_FACTS, "items": items, "maternity_chosen": False}
-    case = cases.start_case(ctx, REGION, items, {"mother": {"name": "李四"}}, facts, phone=phone)
+    case = start_case(ctx, items, phone)
     [review] = open_tasks(ctx, case.id)
     tasks.claim(ctx, ADMIN, review.id)
     tasks.complete(ctx, ADMIN, review.id, {"decision": "accept"})
     return case
+
+
+def statements_during(ctx, action, pattern: str = "") -> list[str]:
+    """The SQL the session's engine sends while ``action()`` runs: those matching ``pattern`` (a regex
+    searched in each statement)."""
+    engine, seen = ctx.session.get_bind(), []
+
+    def record(conn, cursor, statement, *args):
+        if re.search(pattern, statement):
+            seen.append(statement)
+
+    event.listen(engine, "before_cursor_execute", record)
+    try:
+        action()
+    finally:
+        event.remove(engine, "before_cursor_execute", record)
+    return seen
 
 
 def open_tasks(ctx, case_id):

@@ -2,16 +2,16 @@
 import re
 
 import pytest
-from sqlalchemy import event, func, select
+from sqlalchemy import func, select
 
-from engine.definitions import deploy
 from engine.errors import Conflict, Forbidden, InvalidTransition, NotFound
 from engine.scope import Actor
-from engine.simulation.replay import DEFAULT_FACTS
 from engine.states import Role, TaskState
 from engine.store.models import CaseEvent, Task
-from engine.work import cases, tasks
-from tests.engine.helpers import REGION, ROOT, engine_context, open_tasks, start_accepted_case
+from engine.work import tasks
+from tests.engine.helpers import (
+    REGION, engine_context, open_tasks, start_accepted_case, start_case, statements_during,
+)
 
 
 @pytest.fixture
@@ -22,11 +22,7 @@ def ctx(clean_db, clock):
 
 
 def _review(ctx):
-    deploy(ctx.session, (ROOT / "bpmn" / REGION / "process.bpmn").read_bytes(), ctx.now(), region=REGION)
-    ctx.session.commit()
-    items = ["birth_certificate"]
-    case = cases.start_case(ctx, REGION, items, {"mother": {"name": "李四"}}, {**DEFAULT_FACTS, "items": items})
-    [review] = open_tasks(ctx, case.id)
+    [review] = open_tasks(ctx, start_case(ctx, ["birth_certificate"]).id)
     return review
 
 
@@ -41,18 +37,10 @@ def _claimed_events(ctx, task_id):
 
 def test_a_claim_reads_the_task_only_through_its_update(ctx):
     review = _review(ctx)
-    clerk = _clerk(review)
+    clerk, claimed = _clerk(review), []
     ctx.session.expunge_all()  # as a request's new session: nothing held
-    engine, statements = ctx.session.get_bind(), []
-
-    def record(conn, cursor, statement, *args):
-        statements.append(statement)
-
-    event.listen(engine, "before_cursor_execute", record)
-    try:
-        claimed = tasks.claim(ctx, clerk, review.id)
-    finally:
-        event.remove(engine, "before_cursor_execute", record)
+    statements = statements_during(ctx, lambda: claimed.append(tasks.claim(ctx, clerk, review.id)))
+    claimed = claimed[0]
     assert (claimed.state, claimed.assignee) == (TaskState.CLAIMED.value, "clerk")
     assert not [s for s in statements if re.match(r"\s*SELECT", s)]
     assert [s for s in statements if re.match(r"\s*UPDATE tasks", s)] and _claimed_events(ctx, review.id) == 1

@@ -2,13 +2,13 @@
 import pytest
 from sqlalchemy import event, func, select
 
-from engine.definitions import deploy
 from engine.notify import timeline
-from engine.simulation.replay import DEFAULT_FACTS
 from engine.store.models import AuditEntry, CaseEvent, ELicence, Notice, OutboxMessage
 from engine.store.db import insert_later
-from engine.work import cases, tasks
-from tests.engine.helpers import ADMIN, REGION, ROOT, engine_context, open_tasks, start_accepted_case
+from engine.work import tasks
+from tests.engine.helpers import (
+    ADMIN, engine_context, open_tasks, start_accepted_case, start_case, statements_during,
+)
 
 
 @pytest.fixture
@@ -138,25 +138,13 @@ def test_rows_queued_before_any_statement_are_dropped_by_a_rollback(ctx):
 def test_the_acceptance_notice_goes_in_with_the_steps_other_queued_rows(ctx):
     """Seed 002 (钦北): "对符合受理条件且材料齐全的，出具受理通知书". The notice is numbered from the case row
     and written by the commit: on PostgreSQL inside the commit's one statement, not by an INSERT of its own."""
-    deploy(ctx.session, (ROOT / "bpmn" / REGION / "process.bpmn").read_bytes(), ctx.now(), region=REGION)
-    ctx.session.commit()
-    items = ["birth_certificate"]
-    case = cases.start_case(ctx, REGION, items, {"mother": {"name": "李四"}}, {**DEFAULT_FACTS, "items": items})
+    case = start_case(ctx, ["birth_certificate"])
     [review] = open_tasks(ctx, case.id)
     tasks.claim(ctx, ADMIN, review.id)
-    engine, inserts = ctx.session.get_bind(), []
-
-    def record(conn, cursor, statement, *args):
-        if "INSERT INTO notices" in statement:
-            inserts.append(statement)
-
-    event.listen(engine, "before_cursor_execute", record)
-    try:
-        tasks.complete(ctx, ADMIN, review.id, {"decision": "accept"})
-    finally:
-        event.remove(engine, "before_cursor_execute", record)
+    inserts = statements_during(ctx, lambda: tasks.complete(ctx, ADMIN, review.id, {"decision": "accept"}),
+                                "INSERT INTO notices")
     assert len(inserts) == 1
-    if engine.dialect.name == "postgresql":
+    if ctx.session.get_bind().dialect.name == "postgresql":
         assert inserts[0].startswith("WITH")
     [notice] = ctx.session.scalars(select(Notice).where(Notice.case_id == case.id)).all()
     assert notice.kind == "acceptance" and notice.number.endswith(f"-{case.id[:8]}-01")

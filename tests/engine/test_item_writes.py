@@ -1,14 +1,10 @@
 """A step writes its changed items in one UPDATE shape, so the flush sends them together."""
-import re
+from sqlalchemy import select
 
-from sqlalchemy import event, select
-
-from engine.definitions import deploy
-from engine.simulation.replay import DEFAULT_FACTS
 from engine.states import ItemStatus
 from engine.store.models import CaseItem
-from engine.work import cases, tasks
-from tests.engine.helpers import ADMIN, REGION, ROOT, engine_context, open_tasks
+from engine.work import tasks
+from tests.engine.helpers import ADMIN, engine_context, open_tasks, start_case, statements_during
 
 ITEMS = ["birth_certificate", "vaccination_certificate", "hukou_registration", "social_security_card",
          "medical_insurance", "parenting_guidance"]
@@ -18,22 +14,11 @@ def test_the_items_an_acceptance_starts_are_written_by_one_statement(clean_db, c
     """Seed 002 (钦北): "对符合受理条件且材料齐全的，出具受理通知书，将相关材料分类推送至各部门" — the
     acceptance starts the chosen items' departments at once, with and without an item deadline."""
     ctx = engine_context(clean_db, clock)
-    deploy(ctx.session, (ROOT / "bpmn" / REGION / "process.bpmn").read_bytes(), ctx.now(), region=REGION)
-    ctx.session.commit()
-    case = cases.start_case(ctx, REGION, ITEMS, {"mother": {"name": "李四"}}, {**DEFAULT_FACTS, "items": ITEMS})
+    case = start_case(ctx, ITEMS)
     [review] = open_tasks(ctx, case.id)
     tasks.claim(ctx, ADMIN, review.id)
-    engine, updates = ctx.session.get_bind(), []
-
-    def record(conn, cursor, statement, *args):
-        if re.match(r"\s*UPDATE case_items", statement):
-            updates.append(statement)
-
-    event.listen(engine, "before_cursor_execute", record)
-    try:
-        tasks.complete(ctx, ADMIN, review.id, {"decision": "accept"})
-    finally:
-        event.remove(engine, "before_cursor_execute", record)
+    updates = statements_during(ctx, lambda: tasks.complete(ctx, ADMIN, review.id, {"decision": "accept"}),
+                                r"^\s*UPDATE case_items")
     ctx.session.expire_all()
     started = ctx.session.scalars(select(CaseItem).where(CaseItem.case_id == case.id,
                                                          CaseItem.status == ItemStatus.IN_PROGRESS.value)).all()

@@ -5,7 +5,9 @@ from engine.work import runtime
 from engine.store.models import Case, Task
 from engine.states import TaskKind
 from engine.store.workflow_cache import WorkflowCache
-from tests.engine.helpers import complete_service_task, engine_context, open_tasks, start_accepted_case
+from tests.engine.helpers import (
+    complete_service_task, engine_context, open_tasks, start_accepted_case, statements_during,
+)
 
 
 def _service_tasks(ctx, case_id):
@@ -77,20 +79,7 @@ def test_the_cache_knows_which_tasks_its_workflows_wait_on_until_they_leave_it()
 def _case_reads(ctx, step) -> list[str]:
     """The statements reading the case row alone while ``step`` runs (the lock, a lazy state read; not the
     worker's fetch, which joins the case's licences)."""
-    import re
-
-    from sqlalchemy import event
-    engine, seen = ctx.session.get_bind(), []
-
-    def record(conn, cursor, statement, *args):
-        if statement.lstrip().startswith("SELECT") and re.search(r"FROM cases\s+WHERE", statement):
-            seen.append(statement)
-    event.listen(engine, "before_cursor_execute", record)
-    try:
-        step()
-    finally:
-        event.remove(engine, "before_cursor_execute", record)
-    return seen
+    return statements_during(ctx, step, r"(?s)^\s*SELECT\b.*FROM cases\s+WHERE")
 
 
 def test_a_step_this_process_holds_no_workflow_for_reads_the_state_with_the_case_lock(clean_db, clock,
