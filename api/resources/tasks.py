@@ -94,7 +94,6 @@ def _applicants(case_ids) -> dict:
             for case_id, mother, mother_id, newborn in rows}
 
 
-
 @blp.route("")
 @blp.arguments(TaskQuery, location="query")
 @blp.response(200, TaskPage)

@@ -56,6 +56,9 @@ class SpeclessWorkflowConverter(BpmnWorkflowConverter):
         return workflow
 
 
+VERIFY_KEPT_TASKS = os.environ.get("ENGINE_VERIFY_KEPT_TASKS") == "1"  # FinishedTaskConverter's check
+
+
 class FinishedTaskConverter(TaskConverter):
     """Keeps the dict of a finished task from one save (or the load) of a workflow to the next: a
     finished task's state, data and place in the tree no longer change, and converting the tasks was
@@ -88,9 +91,6 @@ class FinishedTaskConverter(TaskConverter):
 
 def _unchanged_key(task) -> tuple:
     return task.state, task.last_state_change, task._parent, tuple(task._children)
-
-
-VERIFY_KEPT_TASKS = os.environ.get("ENGINE_VERIFY_KEPT_TASKS") == "1"
 
 
 def _spec_config():

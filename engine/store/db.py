@@ -96,10 +96,13 @@ def insert_later(session: Session, model, once: bool = False, **values) -> None:
     savepoint, no read first). A rollback drops the queue with the rest.
     """
     key = (model.__table__, once, tuple(sorted(values)))
-    session = session.registry() if isinstance(session, scoped_session) else session  # Flask-SQLAlchemy's
-    if not session.in_transaction():
-        session.begin()  # the queue ends with this transaction, even one that has not touched the database
-    session.info.setdefault(PENDING_INSERTS, {}).setdefault(key, []).append(values)
+    queue = session.info.get(PENDING_INSERTS)
+    if queue is None:  # the transaction's first queued row
+        own = session.registry() if isinstance(session, scoped_session) else session  # Flask-SQLAlchemy's
+        if not own.in_transaction():
+            own.begin()  # the queue ends with this transaction, even one that has not touched the database
+        queue = session.info[PENDING_INSERTS] = {}
+    queue.setdefault(key, []).append(values)
 
 
 @event.listens_for(Session, "before_commit")

@@ -37,10 +37,10 @@ def _claimed_events(ctx, task_id):
 
 def test_a_claim_reads_the_task_only_through_its_update(ctx):
     review = _review(ctx)
-    clerk, claimed = _clerk(review), []
+    clerk, returned = _clerk(review), []
     ctx.session.expunge_all()  # as a request's new session: nothing held
-    statements = statements_during(ctx, lambda: claimed.append(tasks.claim(ctx, clerk, review.id)))
-    claimed = claimed[0]
+    statements = statements_during(ctx, lambda: returned.append(tasks.claim(ctx, clerk, review.id)))
+    [claimed] = returned
     assert (claimed.state, claimed.assignee) == (TaskState.CLAIMED.value, "clerk")
     assert not [s for s in statements if re.match(r"\s*SELECT", s)]
     assert [s for s in statements if re.match(r"\s*UPDATE tasks", s)] and _claimed_events(ctx, review.id) == 1

@@ -42,7 +42,6 @@ def test_dump_json_writes_what_the_standard_library_reads_the_same_either_way():
     assert json.loads(dump_json(wide)) == wide
 
 
-
 @pytest.fixture
 def loaded(clean_db, clock):
     """An accepted Qinbei case's workflow as a step loads it, with what it takes to load it again."""
