@@ -3,7 +3,7 @@
 Notices are stored as content; ``forms.notices`` renders them to HTML and PDF on download.
 Each SMS has a dedupe key, so the same event never queues a second message.
 """
-from engine.store.db import insert_later
+from engine.store.commit_writes import insert_later
 from engine.notify import timeline
 from engine.store.models import Case, CaseItem, Notice, OutboxMessage
 from engine.states import CaseStatus, ItemStatus, TaskState

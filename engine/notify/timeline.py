@@ -1,6 +1,6 @@
 """The case's timeline (流转记录) and the append-only audit log."""
 from engine.states import is_promise
-from engine.store.db import insert_later
+from engine.store.commit_writes import insert_later
 from engine.store.models import AuditEntry, CaseEvent
 
 

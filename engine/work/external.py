@@ -10,7 +10,7 @@ from sqlalchemy import DateTime, Row, bindparam, case as case_when, or_, select,
 from engine.work import cases, runtime
 from engine.work.payloads import check_worker_payload, refused_unless_caught
 from engine.notify import timeline
-from engine.store.db import insert_later
+from engine.store.commit_writes import insert_later
 from engine.scope import Served
 from engine.errors import Conflict, InvalidTransition, NotFound
 from engine.definitions import spec_cache

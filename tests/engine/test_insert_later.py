@@ -4,7 +4,7 @@ from sqlalchemy import event, func, select
 
 from engine.notify import timeline
 from engine.store.models import AuditEntry, CaseEvent, ELicence, Notice, OutboxMessage
-from engine.store.db import insert_later
+from engine.store.commit_writes import insert_later
 from engine.work import tasks
 from tests.engine.helpers import (
     ADMIN, engine_context, open_tasks, start_accepted_case, start_case, statements_during,
@@ -91,7 +91,7 @@ def test_a_commit_writes_every_queued_table_whole_with_defaults_and_unique_keys(
 def test_a_table_with_a_sql_default_keeps_cores_insert_which_renders_it():
     from sqlalchemy import Column, DateTime, Integer, MetaData, String, Table
 
-    from engine.store.db import _python_defaults
+    from engine.store.commit_writes import _python_defaults
     table = Table("t", MetaData(), Column("id", Integer, primary_key=True), Column("n", Integer, default=0),
                   Column("tags", String, default=lambda: "x"), Column("at", DateTime, default=func.now()))
     assert _python_defaults(table, ("at", "id")) == {"n": 0, "tags": "x"}
