@@ -1,18 +1,24 @@
-"""Rows a transaction queues to send with its commit (``insert_later``), in as few statements as the
-database allows."""
+"""What a transaction sends with its commit, in as few statements as the database allows: the rows it
+queued (``insert_later``) and, on PostgreSQL, the changed columns of the rows it loaded and changed.
+
+PostgreSQL: one statement for all of it (``_one_statement``), data-modifying CTEs fed JSON. SQLite: the
+ORM's flush, then one executemany per queued table.
+"""
 import json
 from datetime import date, datetime
 from functools import cache
 
-from sqlalchemy import bindparam, event, insert, text
+import orjson
+from sqlalchemy import bindparam, event, inspect, insert, text
 from sqlalchemy.orm import scoped_session, Session
+from sqlalchemy.orm.exc import StaleDataError
+from sqlalchemy.sql import ClauseElement
 
 PENDING_INSERTS = "engine.pending_inserts"
 
 
 def insert_later(session: Session, model, once: bool = False, **values) -> None:
-    """Queue a row; the transaction's queued rows go in just before it commits: one statement for all
-    tables on PostgreSQL (``_one_statement``), one executemany per table on SQLite.
+    """Queue a row; the transaction's queued rows go in just before it commits.
 
     For append-only rows nothing in the step reads back (timeline, SMS outbox, e-licences): no round
     trip and ORM flush each. ``once``: ``ON CONFLICT DO NOTHING``, so a unique key decides (no
@@ -29,34 +35,120 @@ def insert_later(session: Session, model, once: bool = False, **values) -> None:
 
 
 @event.listens_for(Session, "before_commit")
-def _insert_pending(session: Session) -> None:
-    pending = session.info.pop(PENDING_INSERTS, None)
-    if not pending:
+def _write_at_commit(session: Session) -> None:
+    pending = session.info.pop(PENDING_INSERTS, None) or {}
+    if not pending and not session.dirty:
         return
-    session.flush()  # the rows' parents (a new case) first
+    dialect = session.get_bind().dialect
+    updates = _take_updates(session) if dialect.name == "postgresql" else {}
+    if not pending and not updates:
+        return  # the commit's own flush writes what there is
+    session.flush()  # what was not taken, and the queued rows' parents (a new case), first
     connection = session.connection()
-    dialect = connection.dialect.name
-    if dialect == "postgresql" and len(pending) > 1 and \
-            all(_python_defaults(table, keys) is not None for table, _, keys in pending):
-        connection.exec_driver_sql(*_one_statement(connection.dialect, pending))
-        return
+    together = {key: rows for key, rows in pending.items()
+                if dialect.name == "postgresql" and _python_defaults(key[0], key[2]) is not None}
+    if updates or len(together) > 1:
+        counts = connection.exec_driver_sql(*_one_statement(dialect, updates, together)).one()
+        for ((plan, _), (rows, _)), count in zip(updates.items(), counts):
+            if count != len(rows):  # a row's version moved on (or the row went): nothing is written
+                raise StaleDataError(f"UPDATE of {plan.table.name} matched {count} of its {len(rows)} rows")
+    else:
+        together = {}
     for (table, once, keys), rows in pending.items():
+        if (table, once, keys) in together:
+            continue
         statement, defaults = _insert(table), None
         if once:
             defaults = _python_defaults(table, keys)
-            statement = (_dialect_insert(dialect)(table).on_conflict_do_nothing() if defaults is None
+            statement = (_dialect_insert(dialect.name)(table).on_conflict_do_nothing() if defaults is None
                          else _insert_once(table, keys))
         if defaults:
             rows = [{**defaults, **row} for row in rows]
         connection.execute(statement, rows)  # Core: no ORM execute machinery for plain rows
 
 
-def _one_statement(dialect, pending: dict) -> tuple[str, dict]:
-    """Every queued table's rows in one PostgreSQL statement: an ``INSERT … SELECT`` from the rows as JSON
-    per table, each in a data-modifying CTE. One round trip instead of one per table saves more client
-    CPU than the JSON encoding costs (bench/NOTES.md). Columns the rows leave out take their defaults."""
-    quote, parts, params = dialect.identifier_preparer.quote, [], {}
-    for n, ((table, once, keys), rows) in enumerate(pending.items()):
+def _take_updates(session: Session) -> dict:
+    """The changed columns of the loaded rows the session would UPDATE, by (table, columns), taken from the
+    ORM: their objects are marked written, as its flush marks them (what the flush does after its own
+    UPDATEs), and a versioned row's version moves on in memory. ``_one_statement`` writes them, guarded by
+    the versions they were read with. Rows the plain form cannot say (a SQL expression assigned, a key
+    changed, a mapper with relationships) stay with the ORM."""
+    taken, states = {}, []
+    for obj in session.dirty:
+        state = inspect(obj)
+        plan = _update_plan(state.mapper)
+        changed = state.committed_state
+        if plan is None or not changed or not changed.keys() <= plan.columns.keys() or plan.key in changed \
+                or plan.version in changed:
+            continue
+        values = state.dict
+        row = {plan.columns[key]: values[key] for key in changed}
+        if any(isinstance(value, ClauseElement) for value in row.values()):
+            continue
+        row[plan.key_column] = values[plan.key]
+        if plan.version:
+            row[plan.version_column] = values[plan.version]
+        taken.setdefault((plan, tuple(sorted(row))), []).append(row)
+        states.append((state, plan))
+    try:
+        taken = {key: (rows, _rows_json(rows)) for key, rows in taken.items()}
+    except TypeError:
+        return {}  # a value JSON cannot carry: the ORM writes them all, as before
+    for state, plan in states:
+        if plan.version:
+            state.dict[plan.version] += 1
+        state._commit_all(state.dict, session.identity_map)  # noqa: SLF001 (what the ORM's flush calls)
+    return taken
+
+
+class _UpdatePlan:
+    __slots__ = ("table", "key", "key_column", "version", "version_column", "columns")
+
+
+@cache
+def _update_plan(mapper) -> _UpdatePlan | None:
+    """How ``_take_updates`` writes a mapper's rows, or None where only the ORM can: one table, one key
+    column, no relationships, no column computed on update, a version (if any) counted up by one."""
+    table = mapper.local_table
+    if mapper.inherits or mapper.relationships or len(mapper.primary_key) != 1 or \
+            any(column.onupdate is not None or column.server_onupdate is not None for column in table.columns):
+        return None
+    if mapper.version_id_col is not None and (
+            not callable(mapper.version_id_generator) or mapper.version_id_generator(41) != 42):
+        return None
+    plan = _UpdatePlan()
+    plan.table, plan.columns = table, {}
+    for prop in mapper.column_attrs:
+        if len(prop.columns) != 1 or prop.columns[0].table is not table:
+            return None
+        plan.columns[prop.key] = prop.columns[0].name
+    key_column = mapper.primary_key[0]
+    plan.key, plan.key_column = mapper.get_property_by_column(key_column).key, key_column.name
+    plan.version = plan.version_column = None
+    if mapper.version_id_col is not None:
+        plan.version = mapper.get_property_by_column(mapper.version_id_col).key
+        plan.version_column = mapper.version_id_col.name
+    return plan
+
+
+def _one_statement(dialect, updates: dict, inserts: dict) -> tuple[str, dict]:
+    """The taken updates and the queued rows in one PostgreSQL statement: per table an ``UPDATE … FROM``
+    or an ``INSERT … SELECT`` of the rows as JSON, each in a data-modifying CTE; it answers how many rows
+    each UPDATE matched. One round trip instead of one per table saves more client CPU than the JSON
+    encoding costs (bench/NOTES.md). Columns the queued rows leave out take their defaults."""
+    quote, parts, params, counted = dialect.identifier_preparer.quote, [], {}, []
+    for n, ((plan, names), (_, encoded)) in enumerate(updates.items()):
+        table, key, version = plan.table, plan.key_column, plan.version_column
+        sets = [f"{quote(name)} = r.{quote(name)}" for name in names if name not in (key, version)]
+        where = f"o.{quote(key)} = r.{quote(key)}"
+        if version:
+            sets.append(f"{quote(version)} = o.{quote(version)} + 1")
+            where += f" AND o.{quote(version)} = r.{quote(version)}"
+        params[f"u{n}"] = encoded
+        parts.append(f"u{n} AS (UPDATE {quote(table.name)} AS o SET {', '.join(sets)} FROM "
+                     f"json_populate_recordset(NULL::{quote(table.name)}, %(u{n})s) AS r WHERE {where} RETURNING 1)")
+        counted.append(f"(SELECT count(*) FROM u{n})")
+    for n, ((table, once, keys), rows) in enumerate(inserts.items()):
         defaults = _python_defaults(table, keys)
         rows = [{**defaults, **row} for row in rows]
         names = [table.c[key].name for key in rows[0]]  # the record's fields are column names
@@ -64,11 +156,11 @@ def _one_statement(dialect, pending: dict) -> tuple[str, dict]:
             rename = dict(zip(rows[0], names))
             rows = [{rename[key]: value for key, value in row.items()} for row in rows]
         columns = ", ".join(quote(name) for name in names)
-        params[f"rows{n}"] = json.dumps(rows, default=_json_value)
+        params[f"rows{n}"] = _rows_json(rows)
         parts.append(f"i{n} AS (INSERT INTO {quote(table.name)} ({columns}) SELECT {columns} FROM "
                      f"json_populate_recordset(NULL::{quote(table.name)}, %(rows{n})s)"
                      f"{' ON CONFLICT DO NOTHING' if once else ''})")
-    return f"WITH {', '.join(parts)} SELECT 1", params
+    return f"WITH {', '.join(parts)} SELECT {', '.join(counted) or '1'}", params
 
 
 @cache
@@ -86,10 +178,21 @@ def _python_defaults(table, keys: tuple) -> dict | None:
     return defaults
 
 
+def _rows_json(rows: list) -> str:
+    """Rows as JSON for ``json_populate_recordset``: orjson, ten times the standard library's speed; what
+    it refuses (an integer beyond 64 bits in a family's form) the standard library writes."""
+    try:
+        return orjson.dumps(rows, default=_json_value, option=orjson.OPT_PASSTHROUGH_DATETIME).decode()
+    except TypeError:
+        return json.dumps(rows, default=_json_value)
+
+
 def _json_value(value):
-    if isinstance(value, (datetime, date)):
+    if isinstance(value, datetime) and value.tzinfo is None:  # the columns hold China's civil time, naive
         return value.isoformat()
-    raise TypeError(f"{type(value).__name__} is not a column value of a queued row")
+    if isinstance(value, date) and not isinstance(value, datetime):
+        return value.isoformat()
+    raise TypeError(f"{type(value).__name__} {value!r} is not a column value this writer sends")
 
 
 @event.listens_for(Session, "after_transaction_end")

@@ -17,9 +17,12 @@ def no_lost_update(ctx):
         raise Conflict("办件已被他人更新，请刷新后重试", field="row_version") from None
 
 
-def commit_step(ctx, changes) -> None:
+def commit_step(ctx, changes, committed=None) -> None:
+    """Commit; then ``committed()``, then tell the listeners."""
     with no_lost_update(ctx):
         ctx.session.commit()
+    if committed is not None:
+        committed()
     for listener in ctx.listeners:
         listener.after_commit(ctx, changes)
 

@@ -23,7 +23,7 @@ from engine.deadlines import sla
 from engine.deadlines.sla import TASK_PROMISE, deadline_after, is_promise, limit_of
 from engine.states import (CaseStatus, FAMILY_GROUP, FormKey, INSTITUTION_GROUPS, ItemStatus, OPEN_TASK_STATES,
                            TaskKind, TaskState)
-from engine.store.transaction import commit_step, no_lost_update
+from engine.store.transaction import commit_step
 from engine.store.workflow_cache import workflow_cache
 from engine.work.retries import DEFAULT_BACKOFF_SECONDS, DEFAULT_RETRIES
 from forms.fields import listed
@@ -147,7 +147,8 @@ def run_step(ctx, case: Case, definition: Definition, task: Task, act, actor: st
     # candidate rows index open work only: finished tasks would swell every clerk's inbox query
     offered = [t.id for t in changes.closed if t.candidate_groups]
     if offered:
-        ctx.session.execute(delete(TaskCandidate).where(TaskCandidate.task_id.in_(offered)))
+        ctx.session.execute(delete(TaskCandidate).where(TaskCandidate.task_id.in_(offered)),
+                            execution_options={"autoflush": False})  # the step's rows go with its commit
     commit_and_keep(ctx, case, workflow, changes)
     return changes
 
@@ -160,12 +161,10 @@ def step_refused(task: Task, exc: ProcessFailure) -> StepRefused:
 
 
 def commit_and_keep(ctx, case: Case, workflow, changes: StepChanges) -> None:
-    """Commit the step; then keep its workflow in memory for the case's next step."""
-    with no_lost_update(ctx):
-        ctx.session.flush()  # the case row's final version for this step (one step may flush it twice)
-    version = case.row_version
-    commit_step(ctx, changes)
-    workflow_cache.put(case.id, version, workflow, changes.waiting)
+    """Commit the step; then keep its workflow in memory for the case's next step, at the version the
+    commit wrote (before listeners run: an in-process worker may step the case again at once)."""
+    commit_step(ctx, changes, committed=lambda: workflow_cache.put(case.id, case.row_version, workflow,
+                                                                   changes.waiting))
 
 
 def fail_case(ctx, case_id: str, task_id: str, message: str) -> None:

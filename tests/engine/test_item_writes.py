@@ -1,4 +1,5 @@
-"""A step writes its changed items in one UPDATE shape, so the flush sends them together."""
+"""A step writes its changed items in one statement: one UPDATE shape the flush sends as one executemany
+(SQLite), or the commit's one statement (PostgreSQL)."""
 from sqlalchemy import select
 
 from engine.states import ItemStatus
@@ -18,7 +19,7 @@ def test_the_items_an_acceptance_starts_are_written_by_one_statement(clean_db, c
     [review] = open_tasks(ctx, case.id)
     tasks.claim(ctx, ADMIN, review.id)
     updates = statements_during(ctx, lambda: tasks.complete(ctx, ADMIN, review.id, {"decision": "accept"}),
-                                r"^\s*UPDATE case_items")
+                                r"\bUPDATE case_items\b")
     ctx.session.expire_all()
     started = ctx.session.scalars(select(CaseItem).where(CaseItem.case_id == case.id,
                                                          CaseItem.status == ItemStatus.IN_PROGRESS.value)).all()

@@ -1,0 +1,132 @@
+"""A step's changed rows (case, items, tasks) go in with its commit: on PostgreSQL inside the commit's one
+statement, guarded by the case's row version; on SQLite through the ORM's flush. Either way a lost update
+writes nothing, and the objects are left as the database holds them."""
+import pytest
+from sqlalchemy import select, update
+
+from engine.errors import Conflict
+from engine.notify import timeline
+from engine.states import ItemStatus, TaskState
+from engine.store.commit_writes import insert_later
+from engine.store.db import make_session_factory
+from engine.store.models import Case, CaseEvent, CaseItem, Task
+from engine.store.transaction import no_lost_update
+from engine.work import external
+from tests.engine.helpers import engine_context, start_accepted_case, statements_during
+
+
+@pytest.fixture
+def ctx(clean_db, clock):
+    ctx = engine_context(clean_db, clock)
+    yield ctx
+    ctx.session.close()
+
+
+def _postgres(ctx) -> bool:
+    return ctx.session.get_bind().dialect.name == "postgresql"
+
+
+def _locked_service_task(ctx, case) -> Task:
+    [locked] = external.fetch_and_lock(ctx, "w1", {"birth_certificate.issue": 60_000}, 1)
+    assert locked.task.case_id == case.id
+    return locked.task
+
+
+def test_a_workers_complete_writes_case_items_and_task_in_the_commits_one_statement(ctx):
+    """Seed 002 (钦北): "卫生健康局…负责出生医学证明签发" — the health system's answer completes its task and,
+    through the milestone, its item. On PostgreSQL the case, item and task rows change inside the commit's
+    one statement: no UPDATE of their own."""
+    case = start_accepted_case(ctx)
+    task = _locked_service_task(ctx, case)
+    version = ctx.session.scalar(select(Case.row_version).where(Case.id == case.id))
+    sent = statements_during(ctx, lambda: external.complete(ctx, task.id, "w1", {
+        "elicence": {"kind": "出生医学证明", "number": "N1"}}))
+    own_updates = [s for s in sent if s.lstrip().upper().startswith("UPDATE")]
+    one = [s for s in sent if s.lstrip().startswith("WITH")]
+    if _postgres(ctx):
+        assert own_updates == [] and len(one) == 1
+        assert "UPDATE cases" in one[0] and "UPDATE tasks" in one[0] and "INSERT INTO case_events" in one[0]
+    else:
+        assert any("UPDATE cases" in s for s in own_updates)
+
+    fresh = make_session_factory(ctx.session.get_bind())()
+    try:
+        row = fresh.get(Task, task.id)
+        assert (row.state, row.completed_by, row.lock_owner) == (TaskState.COMPLETED.value, "w1", None)
+        stored = fresh.get(Case, case.id)
+        assert stored.row_version == version + 1 == ctx.session.get(Case, case.id).row_version
+        assert fresh.scalars(select(CaseItem.status).where(CaseItem.case_id == case.id,
+                                                           CaseItem.item == "birth_certificate")).one() \
+            == ItemStatus.DONE.value
+    finally:
+        fresh.close()
+    assert not ctx.session.dirty  # written, and marked so: the next commit sends nothing for them
+    assert statements_during(ctx, ctx.session.commit, r"UPDATE") == []
+
+
+def test_an_update_lost_to_another_writer_writes_nothing_of_the_transaction(ctx):
+    """Someone saved the case first: its version moved on. The commit fails whole (409): not the item,
+    not the task, not the queued timeline row."""
+    case = start_accepted_case(ctx)
+    loaded = ctx.session.get(Case, case.id)
+    item = ctx.session.scalars(select(CaseItem).where(CaseItem.case_id == case.id,
+                                                      CaseItem.item == "parenting_guidance")).one()
+    task = ctx.session.scalars(select(Task).where(Task.case_id == case.id)).first()
+    loaded.status, item.reason, task.error_message = "lost_status", "lost reason", "lost message"
+    timeline.record(ctx, case.id, "lost_note")
+
+    other = make_session_factory(ctx.session.get_bind())()
+    try:
+        other.execute(update(Case).where(Case.id == case.id).values(row_version=Case.row_version + 1))
+        other.commit()
+    finally:
+        other.close()
+    with pytest.raises(Conflict):
+        with no_lost_update(ctx):
+            ctx.session.commit()
+
+    ctx.session.expire_all()
+    assert ctx.session.get(Case, case.id).status != "lost_status"
+    assert ctx.session.get(CaseItem, item.id).reason is None
+    assert ctx.session.get(Task, task.id).error_message != "lost message"
+    assert ctx.session.scalar(select(CaseEvent.id).where(CaseEvent.kind == "lost_note")) is None
+
+
+def test_values_beyond_the_fast_encoder_and_sql_expressions_are_still_written(ctx):
+    """A 20-digit number in a family's form is beyond 64 bits (orjson refuses it; the standard library
+    writes it), and a column set to a SQL expression needs the ORM's UPDATE: both still land."""
+    case = start_accepted_case(ctx)
+    loaded = ctx.session.get(Case, case.id)
+    wide = 10 ** 20 + 7
+    loaded.form = {**loaded.form, "留言编号": wide}
+    task = ctx.session.scalars(select(Task).where(Task.case_id == case.id)).first()
+    before = task.attempts
+    task.attempts = Task.attempts + 2
+    insert_later(ctx.session, CaseEvent, case_id=case.id, at=loaded.submitted_at, kind="with_wide", actor=None,
+                 task_id=None, detail={"n": wide})
+    ctx.session.commit()
+
+    fresh = make_session_factory(ctx.session.get_bind())()
+    try:
+        assert fresh.get(Case, case.id).form["留言编号"] == wide
+        assert fresh.scalar(select(Task.attempts).where(Task.id == task.id)) == (before or 0) + 2
+        assert fresh.scalar(select(CaseEvent.detail).where(CaseEvent.kind == "with_wide")) == {"n": wide}
+    finally:
+        fresh.close()
+
+
+def test_json_columns_keep_their_values_through_the_commits_statement(ctx):
+    """Nested JSON, Chinese text, None and booleans inside JSON columns, and NULLs, read back as they were
+    set. (A JSON column set to None: the ORM writes JSON null, the commit's statement SQL NULL; both read
+    back as None.)"""
+    case = start_accepted_case(ctx)
+    loaded = ctx.session.get(Case, case.id)
+    value = {"母亲": {"姓名": "王五", "证件": None, "已婚": True}, "列表": [1, 2.5, "三"]}
+    loaded.facts, loaded.item_names, loaded.phone = value, None, None
+    ctx.session.commit()
+    fresh = make_session_factory(ctx.session.get_bind())()
+    try:
+        stored = fresh.get(Case, case.id)
+        assert (stored.facts, stored.item_names, stored.phone) == (value, None, None)
+    finally:
+        fresh.close()
