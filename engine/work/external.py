@@ -21,16 +21,19 @@ from engine.states import TaskKind, TaskState
 @dataclass
 class LockedTask:
     """A task a worker now holds. ``task`` and ``case`` are read-only rows (the task's columns; the case's
-    ``id, region, business_key, items, facts, form``), not session objects: the worker's next call
-    reads them again under the case lock."""
+    ``id, region, business_key, items, facts`` and the form's registry numbers), not session objects: the
+    worker's next call reads them again under the case lock."""
     task: Row
     case: Row
     variables: dict
 
 
 TASKS, CASES, LICENCES = Task.__table__, Case.__table__, ELicence.__table__
-# ``c["items"]``: ``c.items`` is the column collection's own method
-CASE_COLUMNS = [CASES.c[name] for name in ("id", "region", "business_key", "items", "facts", "form")]
+# ``c["items"]``: ``c.items`` is the column collection's own method. Of the form (the family's whole
+# application, decoded again for every licence row of the join) only the numbers registries look up by.
+CASE_COLUMNS = [*(CASES.c[name] for name in ("id", "region", "business_key", "items", "facts")),
+                CASES.c.form[("marriage", "certificate_number")].as_string().label("marriage_number"),
+                CASES.c.form[("mother", "marriage_certificate_number")].as_string().label("mother_marriage_number")]
 
 
 def fetch_and_lock(ctx, worker_id: str, topics: dict[str, int], max_tasks: int,
@@ -100,14 +103,13 @@ def _with_variables(connection, tasks: list[Row]) -> list[LockedTask]:
 
 def _variables(task, case, licences) -> dict:
     return {"caseId": case.id, "region": case.region, "item": task.item, "items": case.items,
-            **case.facts, **_registry_keys(case.form or {}),
+            **case.facts, **_registry_keys(case),
             "elicences": {lic.kind: {"number": lic.number, **lic.data} for lic in licences}}
 
 
-def _registry_keys(form: dict) -> dict:
+def _registry_keys(case) -> dict:
     """Numbers a department looks records up by (the marriage registry: the certificate number)."""
-    marriage = (form.get("marriage") or {}).get("certificate_number") or \
-        (form.get("mother") or {}).get("marriage_certificate_number")
+    marriage = case.marriage_number or case.mother_marriage_number
     return {"marriageCertificateNumber": marriage} if marriage else {}
 
 

@@ -72,3 +72,22 @@ def test_each_locked_task_carries_its_own_cases_licences(clean_db, clock):
         assert {kind: lic["number"] for kind, lic in row.variables["elicences"].items()} == licences
     assert all(row.variables["elicences"] == {} for row in by_case[bare.id])
     ctx.session.close()
+
+
+def test_a_locked_task_carries_the_forms_marriage_certificate_number_and_not_the_form(clean_db, clock):
+    """Seed 002 (钦北), the 登记表's "结婚证字号": the marriage registry looks the licence up by it. A worker
+    receives that number (the form's own field, else the mother's), never the family's whole form."""
+    ctx = engine_context(clean_db, clock)
+    numbered, mothers = start_accepted_case(ctx), start_accepted_case(ctx)
+    numbered.form = {"mother": {"name": "李四", "marriage_certificate_number": "J450-1"},
+                     "marriage": {"certificate_number": "J450-2"}}
+    mothers.form = {"mother": {"marriage_certificate_number": "J450-3"}}
+    ctx.session.commit()
+    bare = start_accepted_case(ctx)
+    topic = _ready_topics(ctx, numbered.id)[0]
+    locked = {row.case.id: row for row in external.fetch_and_lock(ctx, "w", {topic: 60_000}, 10)}
+    assert locked[numbered.id].variables["marriageCertificateNumber"] == "J450-2"
+    assert locked[mothers.id].variables["marriageCertificateNumber"] == "J450-3"
+    assert "marriageCertificateNumber" not in locked[bare.id].variables
+    assert all("form" not in row.case._fields and "mother" not in row.variables for row in locked.values())
+    ctx.session.close()
