@@ -1,17 +1,18 @@
 """Case lifecycle: start, acceptance outcomes (受理, 补正, 不予受理), rating."""
 import uuid
 
-from sqlalchemy import bindparam, select
+from sqlalchemy import JSON, Boolean, bindparam, literal_column, select
 from sqlalchemy.orm import undefer
 
 from engine.notify import notices, timeline
 from engine.work import runtime
 from engine.definitions import latest_for_region
 from engine.errors import InvalidTransition, NotFound, ProcessFailure
+from engine.store import json_rows
 from engine.store.models import Case, CaseItem, Definition, Evaluation, Task
 from engine.deadlines.sla import CASE_PROMISE, TARGET, deadline_after, is_promise, limit_of, working_days
 from engine.store.transaction import begin_step
-from engine.states import CaseStatus, Decision, FormKey, ItemStatus
+from engine.states import CaseStatus, Decision, FormKey, ItemStatus, OPEN_TASK_STATES
 from forms.fields import listed
 
 
@@ -128,6 +129,42 @@ def case_of_task(ctx, task_id: str) -> Case:
     if case is None:
         raise NotFound("任务不存在", field="task_id")
     return case
+
+
+# PostgreSQL: the case locked with its open tasks and items as JSON, one statement. A statement reads
+# with the snapshot it took before it waited for the lock: ``fresh`` says whether the locked row is the
+# version that snapshot saw. If a step committed meanwhile (every step writes the case row) it is not,
+# and the tasks and items are read again, after the lock.
+_OPEN = ", ".join(f"'{state}'" for state in OPEN_TASK_STATES)
+_WITH_ROWS = (
+    literal_column(f"(SELECT json_agg(t) FROM tasks t WHERE t.case_id = cases.id AND t.state IN ({_OPEN}))",
+                   JSON).label("open_tasks"),
+    literal_column("(SELECT json_agg(i) FROM case_items i WHERE i.case_id = cases.id)", JSON).label("items"),
+    literal_column("cases.xmin = (SELECT seen.xmin FROM cases seen WHERE seen.id = cases.id)",
+                   Boolean).label("fresh"))
+STEP_OF_TASK = CASE_OF_TASK_LOCKED.add_columns(*_WITH_ROWS)
+STEP_OF_TASK_WITH_STATE = CASE_OF_TASK_LOCKED_WITH_STATE.add_columns(*_WITH_ROWS)
+
+
+def step_of_task(ctx, task_id: str) -> tuple[Case, dict[str, Task], dict[str, CaseItem] | None]:
+    """The start of a step on a task: its case locked and read fresh (``case_of_task``), the case's open
+    task rows by id as they are now, and its items by code (None: read them when the step needs them).
+
+    PostgreSQL reads all three in one statement (``STEP_OF_TASK``); SQLite, whose reads cost no round
+    trip, reads the open tasks after the case. Raises ``NotFound``."""
+    if ctx.session.get_bind().dialect.name != "postgresql":
+        case = case_of_task(ctx, task_id)
+        return case, runtime.open_task_rows(ctx, case.id), None
+    held = runtime.workflow_cache.may_hold_task(task_id)
+    row = ctx.session.execute(STEP_OF_TASK if held else STEP_OF_TASK_WITH_STATE, {"task_id": task_id}).first()
+    if row is None:
+        raise NotFound("任务不存在", field="task_id")
+    case = row[0]
+    if not row.fresh:  # a step committed while this one waited for the case's lock
+        return case, runtime.open_task_rows(ctx, case.id), None
+    tasks = json_rows.attach(ctx.session, Task, row.open_tasks or [])
+    items = json_rows.attach(ctx.session, CaseItem, row.items or [])
+    return case, {t.id: t for t in tasks}, {i.item: i for i in items}
 
 
 def evaluate(ctx, case_id: str, score: int, comment: str, by: str) -> Evaluation:

@@ -133,19 +133,19 @@ def _check_lock(task: Task, worker_id: str) -> None:
         raise Conflict(f"外部任务 {task.id} 未被工作者 {worker_id} 锁定（锁已失效或被他人获取）", field="workerId")
 
 
-def _locked_step(ctx, task_id: str, worker_id: str, authorise=None) -> tuple[Case, Task, dict]:
-    """The start of a worker's step: the case locked first, its open tasks read once, the caller's scope
-    (``authorise(task)``, raising) and the task's lock checked on the row the step read: no read before."""
+def _locked_step(ctx, task_id: str, worker_id: str, authorise=None) -> tuple[Case, Task, dict, dict | None]:
+    """The start of a worker's step: the case locked first with its open tasks (and items) read once
+    (``cases.step_of_task``), the caller's scope (``authorise(task)``, raising) and the task's lock
+    checked on the row the step read: no read before."""
     try:
-        case = cases.case_of_task(ctx, task_id)
+        case, open_rows, items = cases.step_of_task(ctx, task_id)
     except NotFound:
         raise NotFound("外部任务不存在", field="id") from None
-    open_rows = runtime.open_task_rows(ctx, case.id)
     task = _service_task(ctx, task_id, open_rows.get(task_id))
     if authorise is not None:
         authorise(task)
     _check_lock(task, worker_id)
-    return case, task, open_rows
+    return case, task, open_rows, items
 
 
 def complete(ctx, task_id: str, worker_id: str, variables: dict, authorise=None) -> Task:
@@ -155,7 +155,7 @@ def complete(ctx, task_id: str, worker_id: str, variables: dict, authorise=None)
     Raises ``Invalid`` (nothing changed, the task still locked by the worker) when the variables do not
     match the task's declared outputs, or when the step fails evaluating them (``runtime.run_step``).
     """
-    case, task, open_rows = _locked_step(ctx, task_id, worker_id, authorise)
+    case, task, open_rows, items = _locked_step(ctx, task_id, worker_id, authorise)
     definition = spec_cache.version(ctx.session, task.definition_id)
     check_worker_payload(ctx, definition, task, variables)
     variables = dict(variables or {})
@@ -171,7 +171,7 @@ def complete(ctx, task_id: str, worker_id: str, variables: dict, authorise=None)
 
     runtime.run_step(ctx, case, definition, task, act, worker_id,
                      detail={"name": task.name, "elicence": licence.get("kind") if licence else None},
-                     open_rows=open_rows)
+                     open_rows=open_rows, items=items)
     return task
 
 
@@ -283,7 +283,7 @@ def bpmn_error(ctx, task_id: str, worker_id: str, error_code: str, message: str 
                variables: dict | None = None, authorise=None) -> Task:
     """Throw a BPMN error from the waiting service task; the diagram's error boundary catches it
     (``authorise`` as for ``complete``)."""
-    case, task, open_rows = _locked_step(ctx, task_id, worker_id, authorise)
+    case, task, open_rows, items = _locked_step(ctx, task_id, worker_id, authorise)
     definition = spec_cache.version(ctx.session, task.definition_id)
     check_worker_payload(ctx, definition, task, variables, error_code)
     task.state, task.completed_at, task.completed_by = TaskState.CANCELLED.value, ctx.now(), worker_id
@@ -296,7 +296,7 @@ def bpmn_error(ctx, task_id: str, worker_id: str, error_code: str, message: str 
                                      target=spiff_task.workflow))
 
     runtime.run_step(ctx, case, definition, task, act, worker_id, "bpmn_error",
-                     {"code": error_code, "message": message}, open_rows=open_rows)
+                     {"code": error_code, "message": message}, open_rows=open_rows, items=items)
     return task
 
 

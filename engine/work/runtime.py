@@ -125,10 +125,11 @@ def open_task_rows(ctx, case_id: str) -> dict[str, Task]:
 
 def run_step(ctx, case: Case, definition: Definition, task: Task, act, actor: str,
              event: str = "task_completed", detail: dict | None = None, before_save=None,
-             open_rows: dict | None = None) -> StepChanges:
+             open_rows: dict | None = None, items: dict | None = None) -> StepChanges:
     """One step whole: load, ``act(workflow, spiff_task)``, run engine steps, mirror rows, save, commit.
 
-    ``open_rows``: the case's open task rows if the caller read them already (``open_task_rows``).
+    ``open_rows``, ``items``: the case's open task rows and items if the caller read them already
+    (``cases.step_of_task``).
     A step that fails while evaluating (the caller's data, a gateway raising on a value) rolls back
     whole and raises ``StepRefused``: the case stays as it was, running, with no incident.
     """
@@ -138,7 +139,7 @@ def run_step(ctx, case: Case, definition: Definition, task: Task, act, actor: st
         advance(workflow)
         if before_save is not None:
             before_save()
-        changes = save(ctx, case, definition, workflow, open_rows)
+        changes = save(ctx, case, definition, workflow, open_rows, items)
     except ProcessFailure as exc:
         ctx.session.rollback()
         raise step_refused(task, exc) from exc

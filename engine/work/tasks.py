@@ -109,8 +109,7 @@ def unclaim(ctx, actor: Actor, task_id: str) -> Task:
 
 
 def complete(ctx, actor: Actor, task_id: str, data: dict) -> Task:
-    case = cases.case_of_task(ctx, task_id)  # lock the case first, then read its open tasks as they are now
-    open_rows = runtime.open_task_rows(ctx, case.id)
+    case, open_rows, items = cases.step_of_task(ctx, task_id)  # the case locked, its open tasks as they are now
     task = open_rows.get(task_id) or get_task(ctx, task_id, fresh=True)
     _check_user_task(actor, task)
     if task.state != TaskState.CLAIMED.value or task.assignee != actor.username:
@@ -122,11 +121,11 @@ def complete(ctx, actor: Actor, task_id: str, data: dict) -> Task:
     if task.delegation == Delegation.PENDING:
         return _resolve_delegation(ctx, actor, task, case, data)
     return finish(ctx, actor.username, task, case, definition, data, "claimed_by", actor.username,
-                  open_rows=open_rows)
+                  open_rows=open_rows, items=items)
 
 
 def finish(ctx, username: str, task: Task, case, definition: DeployedVersion, data: dict, still_open: str,
-           holder: str | None = None, open_rows: dict | None = None) -> Task:
+           holder: str | None = None, open_rows: dict | None = None, items: dict | None = None) -> Task:
     """Close the row (only while ``GUARDS[still_open]`` holds: one completion wins), run the BPMN task, commit."""
     won = guarded_update(ctx, task, still_open, {"state": TaskState.COMPLETED.value, "completed_at": ctx.now(),
                                                  "completed_by": username}, holder)
@@ -142,7 +141,7 @@ def finish(ctx, username: str, task: Task, case, definition: DeployedVersion, da
     runtime.run_step(ctx, case, definition, task, act, username,
                      detail={"name": task.name, "decision": data.get("decision")},
                      before_save=lambda: cases.on_user_task_completed(ctx, case, task.form_key, data),
-                     open_rows=open_rows)
+                     open_rows=open_rows, items=items)
     return task
 
 

@@ -1,0 +1,56 @@
+"""ORM objects from rows PostgreSQL sent as JSON (``json_agg`` of a table's rows), put in the session as
+loaded rows, as the ORM's own load would: a step reads its case, open tasks and items in one statement
+instead of one per table (bench/NOTES.md)."""
+from datetime import date, datetime
+from functools import cache
+
+from sqlalchemy import JSON, Boolean, Date, DateTime, Float, Integer, String, Text, inspect
+from sqlalchemy.orm import Session, make_transient_to_detached
+from sqlalchemy.orm.attributes import instance_dict, set_committed_value
+
+# what JSON carries as it is; dates and times come as ISO text (PostgreSQL's to_json)
+_AS_IS = (String, Text, Integer, Float, Boolean, JSON)
+
+
+@cache
+def readable(model) -> tuple | None:
+    """(attribute, column name, converter) of every column of ``model``, or None if a column's type does
+    not come back whole from JSON (then the caller reads the table itself)."""
+    mapper, plan = inspect(model), []
+    for prop in mapper.column_attrs:
+        if len(prop.columns) != 1 or prop.deferred:
+            return None
+        kind = prop.columns[0].type
+        if isinstance(kind, DateTime):
+            convert = datetime.fromisoformat
+        elif isinstance(kind, Date):
+            convert = date.fromisoformat
+        elif isinstance(kind, _AS_IS):
+            convert = None
+        else:
+            return None
+        plan.append((prop.key, prop.columns[0].name, convert))
+    return tuple(plan)
+
+
+def attach(session: Session, model, rows: list[dict]) -> list:
+    """The rows as persistent ``model`` objects of ``session``, their values as loaded (nothing to
+    write); an object the session holds already takes the row's values (``populate_existing``)."""
+    plan, mapper = readable(model), inspect(model)
+    key = mapper.get_property_by_column(mapper.primary_key[0]).key
+    objects = []
+    for row in rows:
+        values = {attr: (convert(row[name]) if convert and row[name] is not None else row[name])
+                  for attr, name, convert in plan}
+        held = session.identity_map.get(mapper.identity_key_from_primary_key([values[key]]))
+        if held is not None:
+            for attr, value in values.items():
+                set_committed_value(held, attr, value)
+            objects.append(held)
+            continue
+        obj = mapper.class_manager.new_instance()
+        instance_dict(obj).update(values)
+        make_transient_to_detached(obj)  # the values are its committed state, its key set
+        session.add(obj)
+        objects.append(obj)
+    return objects

@@ -1,0 +1,113 @@
+"""A step on a task starts by locking its case and reading the case's open tasks and items as they are
+once it holds the lock (``cases.step_of_task``): on PostgreSQL one statement, which reads again what a
+step committed while it waited."""
+import threading
+import time
+
+import pytest
+from sqlalchemy import select, text
+
+from engine.states import ItemStatus, TaskKind, TaskState
+from engine.store.db import make_session_factory
+from engine.store.models import Case, CaseItem, Task
+from engine.work import cases, external
+from tests.engine.helpers import engine_context, open_tasks, start_accepted_case, statements_during
+
+
+@pytest.fixture
+def ctx(clean_db, clock):
+    ctx = engine_context(clean_db, clock)
+    yield ctx
+    ctx.session.close()
+
+
+def _postgres(ctx) -> bool:
+    return ctx.session.get_bind().dialect.name == "postgresql"
+
+
+def test_a_workers_step_reads_case_tasks_and_items_in_one_statement(ctx):
+    """Seed 002 (钦北): "将相关材料分类推送至各部门" — after acceptance the departments' tasks are open; a
+    worker's step on one of them reads them all, and the items, with the case's lock."""
+    case = start_accepted_case(ctx)
+    service = [t for t in open_tasks(ctx, case.id) if t.kind == TaskKind.SERVICE.value]
+    ctx.session.expunge_all()  # what the step holds comes from its own read
+    read = {}
+    sent = statements_during(ctx, lambda: read.update(step=cases.step_of_task(ctx, service[0].id)))
+    locked, open_rows, items = read["step"]
+    assert locked.id == case.id and set(open_rows) == {t.id for t in open_tasks(ctx, case.id)}
+    if _postgres(ctx):
+        assert len(sent) == 1 and "FOR UPDATE" in sent[0]
+        expected = {i.item: i.status for i in ctx.session.scalars(select(CaseItem).where(CaseItem.case_id == case.id))}
+        assert {code: item.status for code, item in items.items()} == expected
+        task = open_rows[service[0].id]
+        assert task.created_at == service[0].created_at and task.candidate_groups == service[0].candidate_groups
+        assert task in ctx.session and not ctx.session.dirty  # loaded rows: nothing to write
+    ctx.session.rollback()
+
+
+def test_a_step_that_waited_for_the_lock_reads_what_the_other_step_committed(clean_db, clock):
+    """Two steps on one case: the second waits for the first's lock. Its statement's snapshot predates
+    the first's commit, so the tasks and items it saw are read again: a task the first closed is not
+    among the second's open tasks, and the first's change to another task shows."""
+    first, second = engine_context(clean_db, clock), engine_context(clean_db, clock)
+    try:
+        case = start_accepted_case(first)
+        a, b, c = [t for t in open_tasks(first, case.id) if t.kind == TaskKind.SERVICE.value][:3]
+        first.session.expunge_all()
+        _, held_rows, _ = cases.step_of_task(first, a.id)  # holds the case's lock
+        held_rows[b.id].state = TaskState.CANCELLED.value
+        held_rows[c.id].error_message = "第一步写的"
+        first.session.get(Case, case.id).outcome_reason = "第一步"  # every step writes its case row
+
+        result, sent = {}, []
+
+        def waiting_step():
+            sent.extend(statements_during(second, lambda: result.update(read=cases.step_of_task(second, a.id))))
+
+        thread = threading.Thread(target=waiting_step)
+        thread.start()
+        if _postgres(first):
+            _until_waiting_for_a_lock(first)
+        else:
+            time.sleep(0.3)  # SQLite: the second waits for the write lock (busy_timeout)
+        first.session.commit()
+        thread.join(timeout=30)
+
+        _, open_rows, items = result["read"]
+        assert b.id not in open_rows and a.id in open_rows and open_rows[c.id].error_message == "第一步写的"
+        if _postgres(first):
+            assert items is None and len(sent) == 2  # the lock's statement, then the tasks read again
+        second.session.rollback()
+    finally:
+        first.session.close()
+        second.session.close()
+
+
+def _until_waiting_for_a_lock(ctx, seconds=10.0) -> None:
+    probe = make_session_factory(ctx.session.get_bind())()
+    try:
+        deadline = time.monotonic() + seconds
+        while time.monotonic() < deadline:
+            waiting = probe.scalar(text(
+                "SELECT count(*) FROM pg_stat_activity WHERE wait_event_type = 'Lock' AND datname = current_database()"))
+            probe.rollback()
+            if waiting:
+                return
+            time.sleep(0.02)
+        raise AssertionError("the second step never waited for the case's lock")
+    finally:
+        probe.close()
+
+
+def test_a_worker_completes_with_the_rows_the_one_statement_read(ctx):
+    """The rows read as JSON are the session's own: the worker's complete closes its task and finishes
+    its item through them (seed 002: "卫生健康局…负责出生医学证明签发")."""
+    case = start_accepted_case(ctx)
+    [locked] = external.fetch_and_lock(ctx, "w1", {"birth_certificate.issue": 60_000}, 1)
+    ctx.session.expunge_all()
+    external.complete(ctx, locked.task.id, "w1", {"elicence": {"kind": "出生医学证明", "number": "N1"}})
+    ctx.session.expire_all()
+    assert ctx.session.get(Task, locked.task.id).state == TaskState.COMPLETED.value
+    item = ctx.session.scalars(select(CaseItem).where(CaseItem.case_id == case.id,
+                                                      CaseItem.item == "birth_certificate")).one()
+    assert item.status == ItemStatus.DONE.value and item.completed_at is not None
