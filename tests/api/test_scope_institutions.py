@@ -152,8 +152,9 @@ def test_an_operator_binds_a_worker_account_to_regions_with_the_cli(app, client)
 
 def test_a_worker_completion_checks_its_scope_on_the_row_the_step_locks(app, client):
     """The served check (topic, region) runs on the task row the step reads under the case lock: the
-    request reads the task no earlier and no more often (one read of the case's open tasks), and the
-    completion still succeeds for a worker who serves it."""
+    request reads the task no earlier and no more often (one read of the case's open tasks: on
+    PostgreSQL inside the case's locked statement), and the completion still succeeds for a worker who
+    serves it."""
     case_id = _submit(client, REGION)
     _accept(client, REGION, case_id)
     worker = User(client, "worker")
@@ -172,6 +173,10 @@ def test_a_worker_completion_checks_its_scope_on_the_row_the_step_locks(app, cli
         event.remove(engine, "before_cursor_execute", record)
     assert response.status_code == 204, response.get_json()
     reads = [s for s in statements if s.startswith("SELECT") and "FROM tasks" in s and "FROM cases" not in s]
-    assert len(reads) == 1 and "tasks.case_id =" in reads[0], reads
     first_read = next(s for s in statements if s.startswith("SELECT"))
     assert "FROM cases" in first_read, first_read  # the case lock comes first
+    if engine.dialect.name == "postgresql":
+        assert "FOR UPDATE" in first_read and "FROM tasks t WHERE t.case_id = cases.id" in first_read
+        assert reads == [], reads
+    else:
+        assert len(reads) == 1 and "tasks.case_id =" in reads[0], reads
