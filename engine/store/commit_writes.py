@@ -9,12 +9,12 @@ from datetime import date, datetime
 from functools import cache
 
 import orjson
-from sqlalchemy import bindparam, event, inspect, insert, text
-from sqlalchemy.orm import scoped_session, Session
+from sqlalchemy import bindparam, delete, event, inspect, insert, text
+from sqlalchemy.orm import make_transient_to_detached, scoped_session, Session
 from sqlalchemy.orm.exc import StaleDataError
 from sqlalchemy.sql import ClauseElement
 
-PENDING_INSERTS = "engine.pending_inserts"
+PENDING_INSERTS, PENDING_DELETES = "engine.pending_inserts", "engine.pending_deletes"
 
 
 def insert_later(session: Session, model, once: bool = False, **values) -> None:
@@ -25,35 +25,52 @@ def insert_later(session: Session, model, once: bool = False, **values) -> None:
     savepoint, no read first). A rollback drops the queue with the rest.
     """
     key = (model.__table__, once, tuple(sorted(values)))
-    queue = session.info.get(PENDING_INSERTS)
-    if queue is None:  # the transaction's first queued row
+    _queue(session, PENDING_INSERTS).setdefault(key, []).append(values)
+
+
+def delete_later(session: Session, column, values) -> None:
+    """Queue a DELETE of the rows whose ``column`` holds one of ``values``; it goes with the commit, as
+    queued rows do (PostgreSQL: inside the one statement, which sees the rows as they were before it:
+    a key a commit both deletes and inserts is not for this). Objects the session holds stay as they are."""
+    _queue(session, PENDING_DELETES).setdefault(column, []).extend(values)
+
+
+def _queue(session: Session, name: str) -> dict:
+    queue = session.info.get(name)
+    if queue is None:  # the transaction's first queued write
         own = session.registry() if isinstance(session, scoped_session) else session  # Flask-SQLAlchemy's
         if not own.in_transaction():
             own.begin()  # the queue ends with this transaction, even one that has not touched the database
-        queue = session.info[PENDING_INSERTS] = {}
-    queue.setdefault(key, []).append(values)
+        queue = session.info[name] = {}
+    return queue
 
 
 @event.listens_for(Session, "before_commit")
 def _write_at_commit(session: Session) -> None:
     pending = session.info.pop(PENDING_INSERTS, None) or {}
-    if not pending and not session.dirty:
+    deletes = session.info.pop(PENDING_DELETES, None) or {}
+    if not pending and not deletes and not session.dirty and not session.new:
         return
     dialect = session.get_bind().dialect
-    updates = _take_updates(session) if dialect.name == "postgresql" else {}
-    if not pending and not updates:
+    updates = {}
+    if dialect.name == "postgresql":
+        updates = _take_updates(session)
+        for key, rows in _take_new(session).items():
+            pending.setdefault(key, []).extend(rows)
+    if not pending and not deletes and not updates:
         return  # the commit's own flush writes what there is
     session.flush()  # what was not taken, and the queued rows' parents (a new case), first
     connection = session.connection()
-    together = {key: rows for key, rows in pending.items()
-                if dialect.name == "postgresql" and _python_defaults(key[0], key[2]) is not None}
-    if updates or len(together) > 1:
-        counts = connection.exec_driver_sql(*_one_statement(dialect, updates, together)).one()
-        for ((plan, _), (rows, _)), count in zip(updates.items(), counts):
-            if count != len(rows):  # a row's version moved on (or the row went): nothing is written
-                raise StaleDataError(f"UPDATE of {plan.table.name} matched {count} of its {len(rows)} rows")
+    together = {}
+    if dialect.name == "postgresql":
+        together = {key: rows for key, rows in pending.items() if _python_defaults(key[0], key[2]) is not None}
+        if updates or deletes or len(together) > 1:
+            _send_one_statement(connection, updates, together, deletes)
+        else:
+            together = {}  # one table's rows alone: its executemany below is as good
     else:
-        together = {}
+        for column, values in deletes.items():
+            connection.execute(delete(column.table).where(column.in_(values)))
     for (table, once, keys), rows in pending.items():
         if (table, once, keys) in together:
             continue
@@ -67,6 +84,13 @@ def _write_at_commit(session: Session) -> None:
         connection.execute(statement, rows)  # Core: no ORM execute machinery for plain rows
 
 
+def _send_one_statement(connection, updates: dict, inserts: dict, deletes: dict) -> None:
+    counts = connection.exec_driver_sql(*_one_statement(connection.dialect, updates, inserts, deletes)).one()
+    for ((plan, _), (rows, _)), count in zip(updates.items(), counts):
+        if count != len(rows):  # a row's version moved on (or the row went): the commit fails whole
+            raise StaleDataError(f"UPDATE of {plan.table.name} matched {count} of its {len(rows)} rows")
+
+
 def _take_updates(session: Session) -> dict:
     """The changed columns of the loaded rows the session would UPDATE, by (table, columns), taken from the
     ORM: their objects are marked written, as its flush marks them (what the flush does after its own
@@ -76,9 +100,10 @@ def _take_updates(session: Session) -> dict:
     taken, states = {}, []
     for obj in session.dirty:
         state = inspect(obj)
-        plan = _update_plan(state.mapper)
+        plan = _row_plan(state.mapper)
         changed = state.committed_state
-        if plan is None or not changed or not changed.keys() <= plan.columns.keys() or plan.key in changed \
+        if plan is None or plan.key is None or not changed or not changed.keys() <= plan.columns.keys() \
+                or plan.key in changed \
                 or plan.version in changed:
             continue
         values = state.dict
@@ -101,29 +126,79 @@ def _take_updates(session: Session) -> dict:
     return taken
 
 
-class _UpdatePlan:
+def _take_new(session: Session) -> dict:
+    """The session's new rows as queued rows (``insert_later``'s form), taken from the ORM: each object
+    gets every column's value (its Python-side default, else None), then becomes a persistent object
+    of the session as if the ORM's flush had inserted it. All or none: a new row the plain form cannot
+    say (a key the database assigns, a default only the database knows) leaves them all to the ORM,
+    which orders parents before children."""
+    rows, taken = {}, []
+    for obj in session.new:
+        state = inspect(obj)
+        plan = _row_plan(state.mapper)
+        values = _all_columns(state, plan) if plan is not None else None
+        if values is None:
+            return {}
+        rows.setdefault((plan.table, False, tuple(sorted(values))), []).append(values)
+        taken.append((obj, state, plan, values))
+    for obj, state, plan, values in taken:
+        state.dict.update({attr: values[plan.table.c[name].key] for attr, name in plan.columns.items()})
+        session.expunge(obj)
+        make_transient_to_detached(obj)  # its values are now its committed state, its key set
+        session.add(obj)
+    return rows
+
+
+def _all_columns(state, plan) -> dict | None:
+    """A new row's value for every column (by column key), or None if one is the database's to give."""
+    values, held = {}, state.dict
+    for attr, name in plan.columns.items():
+        column = plan.table.c[name]
+        if attr in held:
+            value = held[attr]
+            if isinstance(value, ClauseElement):
+                return None
+        elif column.default is not None:  # what the ORM's INSERT would send
+            if column.default.is_callable:
+                value = column.default.arg(None)  # per row: a ``list`` default is a new list each time
+            elif column.default.is_scalar:
+                value = column.default.arg
+            else:
+                return None  # a SQL expression or a sequence
+        elif column.server_default is not None or column.primary_key or column is plan.table.autoincrement_column:
+            return None
+        else:
+            value = None
+        values[column.key] = value
+    return values
+
+
+class _RowPlan:
     __slots__ = ("table", "key", "key_column", "version", "version_column", "columns")
 
 
 @cache
-def _update_plan(mapper) -> _UpdatePlan | None:
-    """How ``_take_updates`` writes a mapper's rows, or None where only the ORM can: one table, one key
-    column, no relationships, no column computed on update, a version (if any) counted up by one."""
+def _row_plan(mapper) -> _RowPlan | None:
+    """How ``_take_updates`` and ``_take_new`` write a mapper's rows, or None where only the ORM can: one
+    table, no relationships, no column computed on update, a version (if any) counted up by one. Only
+    rows with a one-column key (``key``; else None) are updated by it."""
     table = mapper.local_table
-    if mapper.inherits or mapper.relationships or len(mapper.primary_key) != 1 or \
+    if mapper.inherits or mapper.relationships or \
             any(column.onupdate is not None or column.server_onupdate is not None for column in table.columns):
         return None
     if mapper.version_id_col is not None and (
             not callable(mapper.version_id_generator) or mapper.version_id_generator(41) != 42):
         return None
-    plan = _UpdatePlan()
+    plan = _RowPlan()
     plan.table, plan.columns = table, {}
     for prop in mapper.column_attrs:
         if len(prop.columns) != 1 or prop.columns[0].table is not table:
             return None
         plan.columns[prop.key] = prop.columns[0].name
-    key_column = mapper.primary_key[0]
-    plan.key, plan.key_column = mapper.get_property_by_column(key_column).key, key_column.name
+    plan.key = plan.key_column = None
+    if len(mapper.primary_key) == 1:
+        key_column = mapper.primary_key[0]
+        plan.key, plan.key_column = mapper.get_property_by_column(key_column).key, key_column.name
     plan.version = plan.version_column = None
     if mapper.version_id_col is not None:
         plan.version = mapper.get_property_by_column(mapper.version_id_col).key
@@ -131,11 +206,12 @@ def _update_plan(mapper) -> _UpdatePlan | None:
     return plan
 
 
-def _one_statement(dialect, updates: dict, inserts: dict) -> tuple[str, dict]:
-    """The taken updates and the queued rows in one PostgreSQL statement: per table an ``UPDATE … FROM``
-    or an ``INSERT … SELECT`` of the rows as JSON, each in a data-modifying CTE; it answers how many rows
-    each UPDATE matched. One round trip instead of one per table saves more client CPU than the JSON
-    encoding costs (bench/NOTES.md). Columns the queued rows leave out take their defaults."""
+def _one_statement(dialect, updates: dict, inserts: dict, deletes: dict) -> tuple[str, dict]:
+    """The taken updates, the queued rows and deletes in one PostgreSQL statement: per table an ``UPDATE …
+    FROM`` or an ``INSERT … SELECT`` of the rows as JSON, or a ``DELETE`` of the keys as JSON, each in a
+    data-modifying CTE; it answers how many rows each UPDATE matched. One round trip instead of one per
+    table saves more client CPU than the JSON encoding costs (bench/NOTES.md). Columns the queued rows
+    leave out take their defaults."""
     quote, parts, params, counted = dialect.identifier_preparer.quote, [], {}, []
     for n, ((plan, names), (_, encoded)) in enumerate(updates.items()):
         table, key, version = plan.table, plan.key_column, plan.version_column
@@ -160,6 +236,10 @@ def _one_statement(dialect, updates: dict, inserts: dict) -> tuple[str, dict]:
         parts.append(f"i{n} AS (INSERT INTO {quote(table.name)} ({columns}) SELECT {columns} FROM "
                      f"json_populate_recordset(NULL::{quote(table.name)}, %(rows{n})s)"
                      f"{' ON CONFLICT DO NOTHING' if once else ''})")
+    for n, (column, values) in enumerate(deletes.items()):
+        params[f"d{n}"] = _rows_json(values)
+        parts.append(f"d{n} AS (DELETE FROM {quote(column.table.name)} WHERE {quote(column.name)} IN (SELECT "
+                     f"CAST(json_array_elements_text(%(d{n})s) AS {column.type.compile(dialect)})))")
     return f"WITH {', '.join(parts)} SELECT {', '.join(counted) or '1'}", params
 
 
@@ -199,6 +279,7 @@ def _json_value(value):
 def _drop_pending(session: Session, transaction) -> None:
     if transaction.parent is None:  # the whole transaction ended: committed, rolled back or closed
         session.info.pop(PENDING_INSERTS, None)
+        session.info.pop(PENDING_DELETES, None)
 
 
 @cache

@@ -9,7 +9,7 @@ from SpiffWorkflow.bpmn import BpmnWorkflow
 from SpiffWorkflow.bpmn.specs.defaults import ServiceTask
 from SpiffWorkflow.exceptions import SpiffWorkflowException
 from SpiffWorkflow.util.task import TaskState as SpiffState
-from sqlalchemy import bindparam, delete, inspect, select
+from sqlalchemy import bindparam, inspect, select
 from sqlalchemy.orm.attributes import flag_modified
 
 from engine.notify import notices, timeline
@@ -23,6 +23,7 @@ from engine.deadlines import sla
 from engine.deadlines.sla import TASK_PROMISE, deadline_after, is_promise, limit_of
 from engine.states import (CaseStatus, FAMILY_GROUP, FormKey, INSTITUTION_GROUPS, ItemStatus, OPEN_TASK_STATES,
                            TaskKind, TaskState)
+from engine.store.commit_writes import delete_later
 from engine.store.transaction import commit_step
 from engine.store.workflow_cache import workflow_cache
 from engine.work.retries import DEFAULT_BACKOFF_SECONDS, DEFAULT_RETRIES
@@ -148,8 +149,7 @@ def run_step(ctx, case: Case, definition: Definition, task: Task, act, actor: st
     # candidate rows index open work only: finished tasks would swell every clerk's inbox query
     offered = [t.id for t in changes.closed if t.candidate_groups]
     if offered:
-        ctx.session.execute(delete(TaskCandidate).where(TaskCandidate.task_id.in_(offered)),
-                            execution_options={"autoflush": False})  # the step's rows go with its commit
+        delete_later(ctx.session, TaskCandidate.__table__.c.task_id, offered)
     commit_and_keep(ctx, case, workflow, changes)
     return changes
 

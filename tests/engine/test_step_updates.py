@@ -2,17 +2,17 @@
 statement, guarded by the case's row version; on SQLite through the ORM's flush. Either way a lost update
 writes nothing, and the objects are left as the database holds them."""
 import pytest
-from sqlalchemy import select, update
+from sqlalchemy import func, inspect, select, update
 
 from engine.errors import Conflict
 from engine.notify import timeline
 from engine.states import ItemStatus, TaskState
-from engine.store.commit_writes import insert_later
+from engine.store.commit_writes import delete_later, insert_later
 from engine.store.db import make_session_factory
-from engine.store.models import Case, CaseEvent, CaseItem, Task
+from engine.store.models import Case, CaseEvent, CaseItem, Task, TaskCandidate
 from engine.store.transaction import no_lost_update
 from engine.work import external
-from tests.engine.helpers import engine_context, start_accepted_case, statements_during
+from tests.engine.helpers import engine_context, start_accepted_case, start_case, statements_during
 
 
 @pytest.fixture
@@ -130,3 +130,62 @@ def test_json_columns_keep_their_values_through_the_commits_statement(ctx):
         assert (stored.facts, stored.item_names, stored.phone) == (value, None, None)
     finally:
         fresh.close()
+
+
+def test_a_steps_new_rows_go_in_the_commits_statement_as_loaded_objects(ctx, clock):
+    """New task rows and their candidate rows are inserted by the commit's one statement on PostgreSQL;
+    either way they are then the session's persistent objects, every column loaded (defaults included):
+    reading one sends nothing."""
+    case = start_accepted_case(ctx)
+    task = Task(id="t-new-1", case_id=case.id, definition_id=case.definition_id, region=case.region,
+                bpmn_id="extra", kind="user", state=TaskState.READY.value, created_at=clock.now())
+    ctx.session.add_all([task, TaskCandidate(task_id=task.id, group="health")])
+    timeline.record(ctx, case.id, "extra_opened", task_id=task.id)
+    sent = statements_during(ctx, ctx.session.commit)
+    if _postgres(ctx):
+        assert len(sent) == 1 and "INSERT INTO tasks" in sent[0] and "INSERT INTO task_candidates" in sent[0]
+    assert inspect(task).persistent and not ctx.session.new
+    reads = statements_during(ctx, lambda: (task.attempts, task.candidate_groups, task.properties,
+                                            task.assignee, task.due_fallback))
+    assert reads == [] and (task.attempts, task.candidate_groups, task.properties, task.assignee) == (0, [], {}, None)
+    fresh = make_session_factory(ctx.session.get_bind())()
+    try:
+        stored = fresh.get(Task, "t-new-1")
+        assert (stored.attempts, stored.candidate_groups, stored.due_fallback, stored.created_at) == \
+            (0, [], False, clock.now())
+        assert fresh.scalars(select(TaskCandidate.group).where(TaskCandidate.task_id == "t-new-1")).all() == ["health"]
+    finally:
+        fresh.close()
+
+
+def test_new_rows_whose_key_the_database_gives_leave_every_new_row_to_the_orm(ctx, clock):
+    """An item's id comes from the database: it and the task beside it go in by the ORM's flush (parents
+    before children), still in the one commit."""
+    case = start_accepted_case(ctx)
+    item = CaseItem(case_id=case.id, item="extra_item", status=ItemStatus.PENDING.value)
+    task = Task(id="t-new-2", case_id=case.id, definition_id=case.definition_id, region=case.region,
+                bpmn_id="extra", kind="user", state=TaskState.READY.value, created_at=clock.now())
+    ctx.session.add_all([item, task])
+    sent = statements_during(ctx, ctx.session.commit, r"INSERT INTO (case_items|tasks)")
+    assert len(sent) == 2 and all(s.lstrip().startswith("INSERT") for s in sent)
+    assert item.id is not None and inspect(task).persistent
+
+
+def test_a_queued_delete_goes_with_the_commit_and_not_with_a_rollback(ctx):
+    """A task's candidate rows go when it closes (runtime.run_step): queued, they leave with the commit."""
+    case = start_case(ctx, ["birth_certificate"])
+    [offered] = [t.id for t in ctx.session.scalars(select(Task).where(Task.case_id == case.id)) if t.candidate_groups]
+    column = TaskCandidate.__table__.c.task_id
+
+    def candidates():
+        return ctx.session.scalar(select(func.count()).select_from(TaskCandidate).where(column == offered))
+
+    before = candidates()
+    assert before > 0
+    delete_later(ctx.session, column, [offered])
+    ctx.session.rollback()
+    assert candidates() == before
+    delete_later(ctx.session, column, [offered])
+    timeline.record(ctx, case.id, "candidates_dropped")
+    ctx.session.commit()
+    assert candidates() == 0
