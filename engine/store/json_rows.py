@@ -33,15 +33,19 @@ def readable(model) -> tuple | None:
     return tuple(plan)
 
 
-def attach(session: Session, model, rows: list[dict]) -> list:
-    """The rows as persistent ``model`` objects of ``session``, their values as loaded (nothing to
-    write); an object the session holds already takes the row's values (``populate_existing``)."""
+def attach(session: Session, model, rows: list, typed: bool = False) -> list:
+    """The rows (column name -> value) as persistent ``model`` objects of ``session``, their values as
+    loaded (nothing to write); an object the session holds already takes the row's values
+    (``populate_existing``). ``typed``: the values are Python's already (a Core row), not JSON's."""
     plan, mapper = readable(model), inspect(model)
     key = mapper.get_property_by_column(mapper.primary_key[0]).key
     objects = []
     for row in rows:
-        values = {attr: (convert(row[name]) if convert and row[name] is not None else row[name])
-                  for attr, name, convert in plan}
+        if typed:
+            values = {attr: row[name] for attr, name, _ in plan}
+        else:
+            values = {attr: (convert(row[name]) if convert and row[name] is not None else row[name])
+                      for attr, name, convert in plan}
         held = session.identity_map.get(mapper.identity_key_from_primary_key([values[key]]))
         if held is not None:
             for attr, value in values.items():

@@ -44,6 +44,10 @@ def test_a_claim_reads_the_task_only_through_its_update(ctx):
     assert (claimed.state, claimed.assignee) == (TaskState.CLAIMED.value, "clerk")
     assert not [s for s in statements if re.match(r"\s*SELECT", s)]
     assert [s for s in statements if re.match(r"\s*UPDATE tasks", s)] and _claimed_events(ctx, review.id) == 1
+    # the returned task is the session's loaded row: reading it sends nothing, and nothing is left to write
+    assert claimed in ctx.session and not ctx.session.dirty
+    assert statements_during(ctx, lambda: (claimed.claimed_at, claimed.candidate_groups, claimed.due_at)) == []
+    assert claimed.claimed_at == ctx.now() and claimed.candidate_groups == review.candidate_groups
 
 
 def test_a_clerk_out_of_scope_is_refused_and_the_task_stays_ready(ctx):
