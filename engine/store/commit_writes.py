@@ -1,15 +1,16 @@
 """What a transaction sends with its commit, in as few statements as the database allows: the rows it
-queued (``insert_later``) and, on PostgreSQL, the changed columns of the rows it loaded and changed.
+queued (``insert_later``, ``delete_later``), and the rows it loaded and changed or added, taken from the
+ORM (its flush's unit of work costs more than the writes; it keeps what this module cannot say).
 
-PostgreSQL: one statement for all of it (``_one_statement``), data-modifying CTEs fed JSON. SQLite: the
-ORM's flush, then one executemany per queued table.
+PostgreSQL: one statement for all of it (``_one_statement``), data-modifying CTEs fed JSON. SQLite: one
+cached Core executemany per table and column set.
 """
 import json
 from datetime import date, datetime
 from functools import cache
 
 import orjson
-from sqlalchemy import bindparam, delete, event, inspect, insert, text
+from sqlalchemy import bindparam, delete, event, inspect, insert, text, update
 from sqlalchemy.orm import make_transient_to_detached, scoped_session, Session
 from sqlalchemy.orm.exc import StaleDataError
 from sqlalchemy.sql import ClauseElement
@@ -52,26 +53,27 @@ def _write_at_commit(session: Session) -> None:
     if not pending and not deletes and not session.dirty and not session.new:
         return
     dialect = session.get_bind().dialect
-    updates = {}
-    if dialect.name == "postgresql":
-        updates = _take_updates(session)
-        for key, rows in _take_new(session).items():
-            pending.setdefault(key, []).extend(rows)
+    postgres = dialect.name == "postgresql"
+    updates = _take_updates(session, encode=postgres)
+    for key, rows in _take_new(session).items():
+        pending.setdefault(key, []).extend(rows)
     if not pending and not deletes and not updates:
         return  # the commit's own flush writes what there is
     session.flush()  # what was not taken, and the queued rows' parents (a new case), first
     connection = session.connection()
     together = {}
-    if dialect.name == "postgresql":
+    if postgres:
         together = {key: rows for key, rows in pending.items() if _python_defaults(key[0], key[2]) is not None}
         if updates or deletes or len(together) > 1:
             _send_one_statement(connection, updates, together, deletes)
         else:
             together = {}  # one table's rows alone: its executemany below is as good
     else:
+        _send_updates(connection, updates)
         for column, values in deletes.items():
             connection.execute(delete(column.table).where(column.in_(values)))
-    for (table, once, keys), rows in pending.items():
+    # parents first (SQLite checks each row's foreign keys at once; PostgreSQL's statement at its end)
+    for (table, once, keys), rows in sorted(pending.items(), key=lambda item: _table_order(item[0][0])):
         if (table, once, keys) in together:
             continue
         statement, defaults = _insert(table), None
@@ -91,7 +93,39 @@ def _send_one_statement(connection, updates: dict, inserts: dict, deletes: dict)
             raise StaleDataError(f"UPDATE of {plan.table.name} matched {count} of its {len(rows)} rows")
 
 
-def _take_updates(session: Session) -> dict:
+def _send_updates(connection, updates: dict) -> None:
+    """SQLite: each taken group of rows by one cached Core UPDATE (an executemany); a versioned row alone,
+    so that its match is counted."""
+    for (plan, names), (rows, _) in updates.items():
+        statement = _update_statement(plan, names)
+        guarded = (plan.key_column, plan.version_column)
+        params = [{(f"b_{name}" if name in guarded else name): value for name, value in row.items()}
+                  for row in rows]
+        for chunk in ([[p] for p in params] if plan.version else [params]):
+            matched = connection.execute(statement, chunk).rowcount
+            if plan.version and matched != 1:
+                raise StaleDataError(f"UPDATE of {plan.table.name} matched {matched} of its 1 row")
+
+
+@cache
+def _update_statement(plan, names: tuple):
+    """``UPDATE table SET names WHERE key = :b_key [AND version = :b_version]`` (the version counted up),
+    built once per shape."""
+    table, values = plan.table, {}
+    where = [table.c[plan.key_column] == bindparam(f"b_{plan.key_column}")]
+    if plan.version:
+        where.append(table.c[plan.version_column] == bindparam(f"b_{plan.version_column}"))
+        values[plan.version_column] = table.c[plan.version_column] + 1
+    values.update({name: bindparam(name) for name in names if name not in (plan.key_column, plan.version_column)})
+    return update(table).where(*where).values(values)
+
+
+@cache
+def _table_order(table) -> int:
+    return table.metadata.sorted_tables.index(table)
+
+
+def _take_updates(session: Session, encode: bool) -> dict:
     """The changed columns of the loaded rows the session would UPDATE, by (table, columns), taken from the
     ORM: their objects are marked written, as its flush marks them (what the flush does after its own
     UPDATEs), and a versioned row's version moves on in memory. ``_one_statement`` writes them, guarded by
@@ -116,7 +150,7 @@ def _take_updates(session: Session) -> dict:
         taken.setdefault((plan, tuple(sorted(row))), []).append(row)
         states.append((state, plan))
     try:
-        taken = {key: (rows, _rows_json(rows)) for key, rows in taken.items()}
+        taken = {key: (rows, _rows_json(rows) if encode else None) for key, rows in taken.items()}
     except TypeError:
         return {}  # a value JSON cannot carry: the ORM writes them all, as before
     for state, plan in states:
@@ -192,9 +226,10 @@ def _row_plan(mapper) -> _RowPlan | None:
     plan = _RowPlan()
     plan.table, plan.columns = table, {}
     for prop in mapper.column_attrs:
-        if len(prop.columns) != 1 or prop.columns[0].table is not table:
+        column = prop.columns[0]
+        if len(prop.columns) != 1 or column.table is not table or column.key != column.name:
             return None
-        plan.columns[prop.key] = prop.columns[0].name
+        plan.columns[prop.key] = column.name  # = its key: Core's binds and the SQL text agree
     plan.key = plan.key_column = None
     if len(mapper.primary_key) == 1:
         key_column = mapper.primary_key[0]
