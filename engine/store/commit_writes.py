@@ -248,7 +248,7 @@ def _one_statement(dialect, updates: dict, inserts: dict, deletes: dict) -> tupl
     table saves more client CPU than the JSON encoding costs (bench/NOTES.md). Columns the queued rows
     leave out take their defaults."""
     quote, parts, params, counted = dialect.identifier_preparer.quote, [], {}, []
-    for n, ((plan, names), (_, encoded)) in enumerate(updates.items()):
+    for n, ((plan, names), (rows, encoded)) in enumerate(updates.items()):
         table, key, version = plan.table, plan.key_column, plan.version_column
         sets = [f"{quote(name)} = r.{quote(name)}" for name in names if name not in (key, version)]
         where = f"o.{quote(key)} = r.{quote(key)}"
@@ -256,8 +256,9 @@ def _one_statement(dialect, updates: dict, inserts: dict, deletes: dict) -> tupl
             sets.append(f"{quote(version)} = o.{quote(version)} + 1")
             where += f" AND o.{quote(version)} = r.{quote(version)}"
         params[f"u{n}"] = encoded
-        parts.append(f"u{n} AS (UPDATE {quote(table.name)} AS o SET {', '.join(sets)} FROM "
-                     f"json_populate_recordset(NULL::{quote(table.name)}, %(u{n})s) AS r WHERE {where} RETURNING 1)")
+        parts.append(f"u{n} AS (UPDATE {quote(table.name)} AS o SET {', '.join(sets)} FROM (SELECT * FROM "
+                     f"json_populate_recordset(NULL::{quote(table.name)}, %(u{n})s) LIMIT {_at_most(len(rows))}) "
+                     f"AS r WHERE {where} RETURNING 1)")
         counted.append(f"(SELECT count(*) FROM u{n})")
     for n, ((table, once, keys), rows) in enumerate(inserts.items()):
         defaults = _python_defaults(table, keys)
@@ -274,8 +275,17 @@ def _one_statement(dialect, updates: dict, inserts: dict, deletes: dict) -> tupl
     for n, (column, values) in enumerate(deletes.items()):
         params[f"d{n}"] = _rows_json(values)
         parts.append(f"d{n} AS (DELETE FROM {quote(column.table.name)} WHERE {quote(column.name)} IN (SELECT "
-                     f"CAST(json_array_elements_text(%(d{n})s) AS {column.type.compile(dialect)})))")
+                     f"CAST(json_array_elements_text(%(d{n})s) AS {column.type.compile(dialect)}) "
+                     f"LIMIT {_at_most(len(values))}))")
     return f"WITH {', '.join(parts)} SELECT {', '.join(counted) or '1'}", params
+
+
+def _at_most(count: int) -> int:
+    """A LIMIT the rows from JSON cannot reach, for the planner: it takes a set-returning function for 100
+    rows and then joins a whole table by hash (a sequential scan of every case item, every step) rather
+    than look the few rows up by key. A power of two, so that few statement texts repeat (and stay
+    prepared)."""
+    return 1 << max(count - 1, 0).bit_length()
 
 
 @cache

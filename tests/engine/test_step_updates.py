@@ -2,7 +2,7 @@
 statement, guarded by the case's row version; on SQLite through the ORM's flush. Either way a lost update
 writes nothing, and the objects are left as the database holds them."""
 import pytest
-from sqlalchemy import func, inspect, select, update
+from sqlalchemy import event, func, inspect, select, text, update
 
 from engine.errors import Conflict
 from engine.notify import timeline
@@ -189,3 +189,35 @@ def test_a_queued_delete_goes_with_the_commit_and_not_with_a_rollback(ctx):
     timeline.record(ctx, case.id, "candidates_dropped")
     ctx.session.commit()
     assert candidates() == 0
+
+
+def test_the_commits_statement_finds_rows_by_key_in_a_large_table(ctx):
+    """The planner takes rows from JSON for 100 and would join a whole table by hash (every case item,
+    every step) unless told how few there are: the statement's updates look rows up by key."""
+    if not _postgres(ctx):
+        pytest.skip("PostgreSQL's planner")
+    case = start_accepted_case(ctx)
+    ctx.session.execute(text("INSERT INTO case_items (case_id, item, status) SELECT :case, 'bulk' || g, 'pending' "
+                             "FROM generate_series(1, 20000) g"), {"case": case.id})
+    ctx.session.commit()
+    ctx.session.execute(text("ANALYZE case_items"))
+    item = ctx.session.scalars(select(CaseItem).where(CaseItem.case_id == case.id)).first()
+    item.reason = "按键更新"
+    timeline.record(ctx, case.id, "bulk_note")
+    statement = []
+
+    def explain(conn, cursor, sql, params, context, executemany):
+        if sql.lstrip().startswith("WITH"):
+            statement.append((sql, params))
+
+    engine = ctx.session.get_bind()
+    event.listen(engine, "before_cursor_execute", explain)
+    try:
+        ctx.session.commit()
+    finally:
+        event.remove(engine, "before_cursor_execute", explain)
+    [(sql, params)] = statement
+    with engine.connect() as conn:
+        plan = "\n".join(conn.exec_driver_sql(f"EXPLAIN {sql}", params).scalars())
+        conn.rollback()
+    assert "Update on case_items" in plan and "Seq Scan on case_items" not in plan, plan
