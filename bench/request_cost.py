@@ -5,7 +5,8 @@ Flask's test client on a fresh PostgreSQL database, one thread, so each request'
 
 Families file Qinbei cases, a clerk claims and completes each acceptance review, a worker fetches and
 locks up to 5 tasks of every topic and completes each with the simulated department's answer. Prints,
-per kind, thread CPU ms (p50, mean) and statements. ``--cache 0`` turns the workflow cache off, so
+per kind, thread CPU ms (p50, mean), the CPU ms of PostgreSQL's backends meanwhile (mean; from their
+schedstat) and statements. ``--cache 0`` turns the workflow cache off, so
 every step loads its workflow as three in four do under ``make serve`` (4 API processes).
 Noise: compare runs only side by side; alternate base and change (a worktree of the base).
 """
@@ -18,6 +19,7 @@ import time
 from sqlalchemy import event
 
 from bench import qinbei
+from bench.cpu import on_cpu_ns
 from bench.engine_overhead import fresh_pg
 
 
@@ -41,19 +43,25 @@ def main(argv=None) -> dict:
         workflow_cache.size = args.cache
     topics = prepare(settings())
     app = create_app(Config(RUN_WORKERS=False, RUN_SCHEDULER=False))
-    statements = [0]
+    statements, backends = [0], set()
     with app.app_context():
         event.listen(db.engine, "before_cursor_execute", lambda *a: statements.__setitem__(0, statements[0] + 1))
+        event.listen(db.engine, "connect", lambda dbapi, _record: backends.add(dbapi.info.backend_pid))
     client, cpu, counted = app.test_client(), collections.defaultdict(list), collections.defaultdict(list)
+    backend_cpu = collections.defaultdict(list)
+
+    def backend_ns():
+        return sum(on_cpu_ns(pid) for pid in backends)
 
     def login(username):
         token = client.post("/api/v1/auth/token", json={"username": username, "password": "demo"}).json
         return {"Authorization": f"Bearer {token['access_token']}"}
 
     def timed(kind, call):
-        before, started = statements[0], time.thread_time()
+        before, started, in_backends = statements[0], time.thread_time(), backend_ns()
         response = call()
         cpu[kind].append((time.thread_time() - started) * 1000)
+        backend_cpu[kind].append((backend_ns() - in_backends) / 1e6)
         counted[kind].append(statements[0] - before)
         if response.status_code >= 300:
             raise RuntimeError(f"{kind}: {response.status_code} {response.get_data(as_text=True)[:300]}")
@@ -85,11 +93,13 @@ def main(argv=None) -> dict:
                 f"/engine-rest/external-task/{task['id']}/complete", headers=worker,
                 json={"workerId": "bench", "variables": typed_variables(answer)}))
     results = {kind: {"requests": len(values), "cpu_ms_p50": statistics.median(values),
-                      "cpu_ms_mean": statistics.fmean(values), "statements": statistics.fmean(counted[kind])}
+                      "cpu_ms_mean": statistics.fmean(values), "backend_cpu_ms_mean": statistics.fmean(backend_cpu[kind]),
+                      "statements": statistics.fmean(counted[kind])}
                for kind, values in cpu.items()}
     for kind, r in results.items():
         print(f"{kind:18s} {r['requests']:5d} requests  CPU p50 {r['cpu_ms_p50']:6.2f} ms, "
-              f"mean {r['cpu_ms_mean']:6.2f} ms  statements {r['statements']:.1f}")
+              f"mean {r['cpu_ms_mean']:6.2f} ms  backend mean {r['backend_cpu_ms_mean']:5.2f} ms  "
+              f"statements {r['statements']:.1f}")
     return results
 
 
