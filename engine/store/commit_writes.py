@@ -94,17 +94,15 @@ def _send_one_statement(connection, updates: dict, inserts: dict, deletes: dict)
 
 
 def _send_updates(connection, updates: dict) -> None:
-    """SQLite: each taken group of rows by one cached Core UPDATE (an executemany); a versioned row alone,
-    so that its match is counted."""
+    """SQLite: each taken group of rows by one cached Core UPDATE (an executemany), its matches counted
+    as the ORM counts them."""
     for (plan, names), (rows, _) in updates.items():
-        statement = _update_statement(plan, names)
         guarded = (plan.key_column, plan.version_column)
         params = [{(f"b_{name}" if name in guarded else name): value for name, value in row.items()}
                   for row in rows]
-        for chunk in ([[p] for p in params] if plan.version else [params]):
-            matched = connection.execute(statement, chunk).rowcount
-            if plan.version and matched != 1:
-                raise StaleDataError(f"UPDATE of {plan.table.name} matched {matched} of its 1 row")
+        matched = connection.execute(_update_statement(plan, names), params).rowcount
+        if matched != len(rows) and connection.dialect.supports_sane_multi_rowcount:
+            raise StaleDataError(f"UPDATE of {plan.table.name} matched {matched} of its {len(rows)} rows")
 
 
 @cache
@@ -184,12 +182,14 @@ def _take_new(session: Session) -> dict:
 
 
 def _all_columns(state, plan) -> dict | None:
-    """A new row's value for every column (by column key), or None if one is the database's to give."""
+    """A new row's value for every column (by column key), or None if one is the database's to give. As
+    the ORM's INSERT: an attribute left None counts as not given (its default applies), except where the
+    type stores None as a value (JSON's null)."""
     values, held = {}, state.dict
     for attr, name in plan.columns.items():
         column = plan.table.c[name]
-        if attr in held:
-            value = held[attr]
+        value = held.get(attr)
+        if value is not None or (attr in held and column.type.should_evaluate_none):
             if isinstance(value, ClauseElement):
                 return None
         elif column.default is not None:  # what the ORM's INSERT would send

@@ -138,7 +138,8 @@ def test_a_steps_new_rows_go_in_the_commits_statement_as_loaded_objects(ctx, clo
     reading one sends nothing."""
     case = start_accepted_case(ctx)
     task = Task(id="t-new-1", case_id=case.id, definition_id=case.definition_id, region=case.region,
-                bpmn_id="extra", kind="user", state=TaskState.READY.value, created_at=clock.now())
+                bpmn_id="extra", kind="user", state=TaskState.READY.value, created_at=clock.now(),
+                due_fallback=None)  # None counts as not given, as for the ORM: the default applies
     ctx.session.add_all([task, TaskCandidate(task_id=task.id, group="health")])
     timeline.record(ctx, case.id, "extra_opened", task_id=task.id)
     sent = statements_during(ctx, ctx.session.commit)
@@ -148,6 +149,7 @@ def test_a_steps_new_rows_go_in_the_commits_statement_as_loaded_objects(ctx, clo
     reads = statements_during(ctx, lambda: (task.attempts, task.candidate_groups, task.properties,
                                             task.assignee, task.due_fallback))
     assert reads == [] and (task.attempts, task.candidate_groups, task.properties, task.assignee) == (0, [], {}, None)
+    assert task.due_fallback is False
     fresh = make_session_factory(ctx.session.get_bind())()
     try:
         stored = fresh.get(Task, "t-new-1")

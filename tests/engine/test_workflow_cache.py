@@ -78,8 +78,8 @@ def test_the_cache_knows_which_tasks_its_workflows_wait_on_until_they_leave_it()
 
 def _case_reads(ctx, step) -> list[str]:
     """The statements reading the case row alone while ``step`` runs (the lock, a lazy state read; not the
-    worker's fetch, which joins the case's licences)."""
-    return statements_during(ctx, step, r"(?s)^\s*SELECT\b.*FROM cases\s+WHERE")
+    worker's fetch, which reads its locked cases with their licences)."""
+    return statements_during(ctx, step, r"(?s)^\s*SELECT\b(?!\s*locked_cases).*FROM cases\s+WHERE")
 
 
 def test_a_step_this_process_holds_no_workflow_for_reads_the_state_with_the_case_lock(clean_db, clock,
