@@ -34,6 +34,10 @@ def engine_context(database_url, clock, calendar=None):
     return EngineContext(session=session, clock=clock, calendar=calendar or default_calendar())
 
 
+def on_postgres(ctx) -> bool:
+    return ctx.session.get_bind().dialect.name == "postgresql"
+
+
 def deploy_qinbei(ctx) -> None:
     deploy(ctx.session, (ROOT / "bpmn" / REGION / "process.bpmn").read_bytes(), ctx.now(), region=REGION)
     ctx.session.commit()

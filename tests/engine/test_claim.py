@@ -10,15 +10,9 @@ from engine.states import Role, TaskState
 from engine.store.models import CaseEvent, Task
 from engine.work import tasks
 from tests.engine.helpers import (
-    REGION, engine_context, open_tasks, start_accepted_case, start_case, statements_during,
+    REGION, open_tasks, start_accepted_case, start_case, statements_during,
 )
 
-
-@pytest.fixture
-def ctx(clean_db, clock):
-    ctx = engine_context(clean_db, clock)
-    yield ctx
-    ctx.session.close()
 
 
 def _review(ctx):

@@ -1,5 +1,4 @@
 """Rows queued with ``insert_later`` go in with their transaction's commit, and only then."""
-import pytest
 from sqlalchemy import event, func, select
 
 from engine.notify import timeline
@@ -7,15 +6,9 @@ from engine.store.models import AuditEntry, CaseEvent, ELicence, Notice, OutboxM
 from engine.store.commit_writes import insert_later
 from engine.work import tasks
 from tests.engine.helpers import (
-    ADMIN, engine_context, open_tasks, start_accepted_case, start_case, statements_during,
+    ADMIN, on_postgres, open_tasks, start_accepted_case, start_case, statements_during,
 )
 
-
-@pytest.fixture
-def ctx(clean_db, clock):
-    ctx = engine_context(clean_db, clock)
-    yield ctx
-    ctx.session.close()  # an idle transaction would hold locks the next test's cleanup waits for
 
 
 def _count(session, model, **where):
@@ -144,7 +137,7 @@ def test_the_acceptance_notice_goes_in_with_the_steps_other_queued_rows(ctx):
     inserts = statements_during(ctx, lambda: tasks.complete(ctx, ADMIN, review.id, {"decision": "accept"}),
                                 "INSERT INTO notices")
     assert len(inserts) == 1
-    if ctx.session.get_bind().dialect.name == "postgresql":
+    if on_postgres(ctx):
         assert inserts[0].startswith("WITH")
     [notice] = ctx.session.scalars(select(Notice).where(Notice.case_id == case.id)).all()
     assert notice.kind == "acceptance" and notice.number.endswith(f"-{case.id[:8]}-01")

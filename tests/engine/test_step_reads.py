@@ -4,25 +4,14 @@ step committed while it waited."""
 import threading
 import time
 
-import pytest
 from sqlalchemy import select, text
 
 from engine.states import ItemStatus, TaskKind, TaskState
 from engine.store.db import make_session_factory
 from engine.store.models import Case, CaseItem, Task
 from engine.work import cases, external
-from tests.engine.helpers import engine_context, open_tasks, start_accepted_case, statements_during
+from tests.engine.helpers import engine_context, on_postgres, open_tasks, start_accepted_case, statements_during
 
-
-@pytest.fixture
-def ctx(clean_db, clock):
-    ctx = engine_context(clean_db, clock)
-    yield ctx
-    ctx.session.close()
-
-
-def _postgres(ctx) -> bool:
-    return ctx.session.get_bind().dialect.name == "postgresql"
 
 
 def test_a_workers_step_reads_case_tasks_and_items_in_one_statement(ctx):
@@ -35,7 +24,7 @@ def test_a_workers_step_reads_case_tasks_and_items_in_one_statement(ctx):
     sent = statements_during(ctx, lambda: read.update(step=cases.step_of_task(ctx, service[0].id)))
     locked, open_rows, items = read["step"]
     assert locked.id == case.id and set(open_rows) == {t.id for t in open_tasks(ctx, case.id)}
-    if _postgres(ctx):
+    if on_postgres(ctx):
         assert len(sent) == 1 and "FOR UPDATE" in sent[0]
         expected = {i.item: i.status for i in ctx.session.scalars(select(CaseItem).where(CaseItem.case_id == case.id))}
         assert {code: item.status for code, item in items.items()} == expected
@@ -66,7 +55,7 @@ def test_a_step_that_waited_for_the_lock_reads_what_the_other_step_committed(cle
 
         thread = threading.Thread(target=waiting_step)
         thread.start()
-        if _postgres(first):
+        if on_postgres(first):
             _until_waiting_for_a_lock(first)
         else:
             time.sleep(0.3)  # SQLite: the second waits for the write lock (busy_timeout)
@@ -75,7 +64,7 @@ def test_a_step_that_waited_for_the_lock_reads_what_the_other_step_committed(cle
 
         _, open_rows, items = result["read"]
         assert b.id not in open_rows and a.id in open_rows and open_rows[c.id].error_message == "第一步写的"
-        if _postgres(first):
+        if on_postgres(first):
             assert items is None and len(sent) == 2  # the lock's statement, then the tasks read again
         second.session.rollback()
     finally:

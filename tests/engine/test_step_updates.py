@@ -12,18 +12,8 @@ from engine.store.db import make_session_factory
 from engine.store.models import Case, CaseEvent, CaseItem, Task, TaskCandidate
 from engine.store.transaction import no_lost_update
 from engine.work import external
-from tests.engine.helpers import engine_context, start_accepted_case, start_case, statements_during
+from tests.engine.helpers import on_postgres, start_accepted_case, start_case, statements_during
 
-
-@pytest.fixture
-def ctx(clean_db, clock):
-    ctx = engine_context(clean_db, clock)
-    yield ctx
-    ctx.session.close()
-
-
-def _postgres(ctx) -> bool:
-    return ctx.session.get_bind().dialect.name == "postgresql"
 
 
 def _locked_service_task(ctx, case) -> Task:
@@ -43,7 +33,7 @@ def test_a_workers_complete_writes_case_items_and_task_in_the_commits_one_statem
         "elicence": {"kind": "出生医学证明", "number": "N1"}}))
     own_updates = [s for s in sent if s.lstrip().upper().startswith("UPDATE")]
     one = [s for s in sent if s.lstrip().startswith("WITH")]
-    if _postgres(ctx):
+    if on_postgres(ctx):
         assert own_updates == [] and len(one) == 1
         assert "UPDATE cases" in one[0] and "UPDATE tasks" in one[0] and "INSERT INTO case_events" in one[0]
     else:
@@ -143,7 +133,7 @@ def test_a_steps_new_rows_go_in_the_commits_statement_as_loaded_objects(ctx, clo
     ctx.session.add_all([task, TaskCandidate(task_id=task.id, group="health")])
     timeline.record(ctx, case.id, "extra_opened", task_id=task.id)
     sent = statements_during(ctx, ctx.session.commit)
-    if _postgres(ctx):
+    if on_postgres(ctx):
         assert len(sent) == 1 and "INSERT INTO tasks" in sent[0] and "INSERT INTO task_candidates" in sent[0]
     assert inspect(task).persistent and not ctx.session.new
     reads = statements_during(ctx, lambda: (task.attempts, task.candidate_groups, task.properties,
@@ -196,7 +186,7 @@ def test_a_queued_delete_goes_with_the_commit_and_not_with_a_rollback(ctx):
 def test_the_commits_statement_finds_rows_by_key_in_a_large_table(ctx):
     """The planner takes rows from JSON for 100 and would join a whole table by hash (every case item,
     every step) unless told how few there are: the statement's updates look rows up by key."""
-    if not _postgres(ctx):
+    if not on_postgres(ctx):
         pytest.skip("PostgreSQL's planner")
     case = start_accepted_case(ctx)
     ctx.session.execute(text("INSERT INTO case_items (case_id, item, status) SELECT :case, 'bulk' || g, 'pending' "

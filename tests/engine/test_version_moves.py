@@ -1,22 +1,15 @@
 """A move plan's ``needs``: the variables the target version's conditions and scripts read that the source's
 did not, by the deploy check's rule (``variables.names_read``): allow-listed functions are not variables."""
-import pytest
 from lxml import etree
 
 from engine.bpmn.model import NS
 from engine.definitions import deploy
 from engine.work.version_moves import make_plan
-from tests.engine.helpers import ROOT, engine_context
+from tests.engine.helpers import ROOT
 
 CLERK_COUNT = ROOT / "tests" / "data" / "bpmn" / "clerk_count.bpmn"
 BPMN = NS["bpmn"]
 
-
-@pytest.fixture
-def ctx(clean_db, clock):
-    ctx = engine_context(clean_db, clock)
-    yield ctx
-    ctx.session.close()  # an idle transaction would hold locks the next test's cleanup waits for
 
 
 def _version(condition: str, script: str | None = None) -> bytes:
