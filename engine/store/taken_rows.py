@@ -60,7 +60,7 @@ def take_new(session: Session) -> dict:
         rows.setdefault((plan.table, False, tuple(sorted(values))), []).append(values)
         taken.append((obj, state, plan, values))
     for obj, state, plan, values in taken:
-        state.dict.update({attr: values[plan.table.c[name].key] for attr, name in plan.columns.items()})
+        state.dict.update({attr: values[name] for attr, name in plan.columns.items()})  # key = name (row_plan)
         session.expunge(obj)
         make_transient_to_detached(obj)  # its values are now its committed state, its key set
         session.add(obj)
