@@ -6,3 +6,4 @@ the spec and state serializers (``serializer``).
 May import ``engine.errors`` and ``engine.states`` only: it knows no rows, no cases and no time.
 """
 from engine.bpmn import joins  # noqa: F401,E402 (SpiffWorkflow's parallel join, made faster on import)
+from engine.bpmn import state_changes  # noqa: F401,E402 (its task state change, logged only when listened to)
