@@ -25,6 +25,8 @@ def main() -> None:
     parser.add_argument("--port", type=int, default=int(os.environ.get("PORT", "5000")))
     args = parser.parse_args()
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    # SpiffWorkflow logs every task state change at INFO: a dozen lines a step, none for an operator
+    logging.getLogger("spiff").setLevel(os.environ.get("SPIFF_LOG_LEVEL", "WARNING"))
     config = embedded_config()
     Path(config.VAR_DIR).mkdir(parents=True, exist_ok=True)
     app = create_app(config)
