@@ -158,9 +158,15 @@ def _one_statement(dialect, updates: dict, inserts: dict, deletes: dict) -> tupl
     for n, (column, values) in enumerate(deletes.items()):
         params[f"d{n}"] = _rows_json(values)
         parts.append(f"d{n} AS (DELETE FROM {quote(column.table.name)} WHERE {quote(column.name)} IN (SELECT "
-                     f"CAST(json_array_elements_text(%(d{n})s) AS {column.type.compile(dialect)}) "
+                     f"CAST(json_array_elements_text(%(d{n})s) AS {_sql_type(column, dialect)}) "
                      f"LIMIT {_at_most(len(values))}))")
     return f"WITH {', '.join(parts)} SELECT {', '.join(counted) or '1'}", params
+
+
+@cache
+def _sql_type(column, dialect) -> str:
+    """The column's type as the dialect writes it: compiled once (it was 2 % of an API process's CPU)."""
+    return column.type.compile(dialect)
 
 
 def _at_most(count: int) -> int:
