@@ -51,11 +51,12 @@ def _queue(session: Session, name: str) -> dict:
 def _write_at_commit(session: Session) -> None:
     pending = session.info.pop(PENDING_INSERTS, None) or {}
     deletes = session.info.pop(PENDING_DELETES, None) or {}
-    if not pending and not deletes and not session.dirty and not session.new:
+    dirty = session.dirty  # built by a walk of the identity map: once
+    if not pending and not deletes and not dirty and not session.new:
         return
     dialect = session.get_bind().dialect
     postgres = dialect.name == "postgresql"
-    updates = take_updates(session, encode=_rows_json if postgres else None)
+    updates = take_updates(session, dirty, encode=_rows_json if postgres else None)
     for key, rows in take_new(session).items():
         pending.setdefault(key, []).extend(rows)
     if not pending and not deletes and not updates:
@@ -145,7 +146,8 @@ def _one_statement(dialect, updates: dict, inserts: dict, deletes: dict) -> tupl
         counted.append(f"(SELECT count(*) FROM u{n})")
     for n, ((table, once, keys), rows) in enumerate(inserts.items()):
         defaults = _python_defaults(table, keys)
-        rows = [{**defaults, **row} for row in rows]
+        if defaults:  # queued rows that leave columns out (rows taken from the ORM have every one)
+            rows = [{**defaults, **row} for row in rows]
         names = [table.c[key].name for key in rows[0]]  # the record's fields are column names
         if names != list(rows[0]):
             rename = dict(zip(rows[0], names))

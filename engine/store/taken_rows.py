@@ -8,15 +8,16 @@ from sqlalchemy.orm import make_transient_to_detached, Session
 from sqlalchemy.sql import ClauseElement
 
 
-def take_updates(session: Session, encode=None) -> dict:
-    """The changed columns of the loaded rows the session would UPDATE, by (row plan, columns): rows and,
+def take_updates(session: Session, dirty, encode=None) -> dict:
+    """The changed columns of the loaded rows the session would UPDATE (``dirty``: its ``session.dirty``),
+    by (row plan, columns): rows and,
     with ``encode``, the rows as one text (``encode`` refusing one with ``TypeError`` leaves them all to
     the ORM). Their objects are marked written, as the ORM's flush marks them after its own UPDATEs, and
     a versioned row's version moves on in memory; the writer guards each by the version it was read
     with. Rows the plain form cannot say (a SQL expression assigned, a key changed, a mapper with
     relationships) stay with the ORM."""
     taken, states = {}, []
-    for obj in session.dirty:
+    for obj in dirty:
         state = inspect(obj)
         plan = row_plan(state.mapper)
         changed = state.committed_state
