@@ -23,7 +23,7 @@ from engine.deadlines import sla
 from engine.deadlines.sla import TASK_PROMISE, deadline_after, is_promise, limit_of
 from engine.states import (CaseStatus, FAMILY_GROUP, FormKey, INSTITUTION_GROUPS, ItemStatus, OPEN_TASK_STATES,
                            TaskKind, TaskState)
-from engine.store.commit_writes import delete_later
+from engine.store.commit_writes import delete_later, insert_later
 from engine.store.transaction import commit_step
 from engine.store.workflow_cache import workflow_cache
 from engine.work.retries import DEFAULT_BACKOFF_SECONDS, DEFAULT_RETRIES
@@ -270,7 +270,8 @@ def _new_task_row(ctx, case: Case, definition: Definition, activities: dict, spi
         created_at=now, retries=int(props["retries"]) if kind == TaskKind.SERVICE else None,
         properties=props)
     ctx.session.add(row)
-    ctx.session.add_all(TaskCandidate(task_id=row.id, group=g) for g in groups)
+    for group in groups:  # nothing in a step reads them back: queued, no ORM object each
+        insert_later(ctx.session, TaskCandidate, task_id=row.id, group=group)
     timeline.record(ctx, case.id, "task_opened", task_id=row.id, detail={"name": row.name, "bpmn_id": row.bpmn_id})
     return row
 
