@@ -4,7 +4,7 @@ What the plain form cannot say stays with the ORM's flush."""
 from functools import cache
 
 from sqlalchemy import inspect
-from sqlalchemy.orm import make_transient_to_detached, Session
+from sqlalchemy.orm import Session
 from sqlalchemy.sql import ClauseElement
 
 
@@ -48,7 +48,7 @@ def take_updates(session: Session, dirty, encode=None) -> dict:
 def take_new(session: Session) -> dict:
     """The session's new rows as queued rows (``insert_later``'s form), taken from the ORM: each object
     gets every column's value (its Python-side default, else None), then becomes a persistent object
-    of the session as if the ORM's flush had inserted it. All or none: a new row the plain form cannot
+    of the session as the ORM's flush makes it after inserting it. All or none: a new row the plain form cannot
     say (a key the database assigns, a default only the database knows) leaves them all to the ORM,
     which orders parents before children."""
     rows, taken = {}, []
@@ -59,12 +59,12 @@ def take_new(session: Session) -> dict:
         if values is None:
             return {}
         rows.setdefault((plan.table, False, tuple(sorted(values))), []).append(values)
-        taken.append((obj, state, plan, values))
-    for obj, state, plan, values in taken:
+        taken.append((state, plan, values))
+    for state, plan, values in taken:
         state.dict.update({attr: values[name] for attr, name in plan.columns.items()})  # key = name (row_plan)
-        session.expunge(obj)
-        make_transient_to_detached(obj)  # its values are now its committed state, its key set
-        session.add(obj)
+    # what the ORM's flush calls after its INSERTs: key set, values committed, pending -> persistent (the
+    # transaction remembers them as new, so a rollback expunges them as it would the ORM's)
+    session._register_persistent({state for state, _, _ in taken})  # noqa: SLF001
     return rows
 
 

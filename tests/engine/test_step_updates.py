@@ -56,7 +56,7 @@ def test_a_workers_complete_writes_case_items_and_task_in_the_commits_one_statem
 
 def test_an_update_lost_to_another_writer_writes_nothing_of_the_transaction(ctx):
     """Someone saved the case first: its version moved on. The commit fails whole (409): not the item,
-    not the task, not the queued timeline row."""
+    not the task, not the new task, not the queued timeline row."""
     case = start_accepted_case(ctx)
     loaded = ctx.session.get(Case, case.id)
     item = ctx.session.scalars(select(CaseItem).where(CaseItem.case_id == case.id,
@@ -64,6 +64,9 @@ def test_an_update_lost_to_another_writer_writes_nothing_of_the_transaction(ctx)
     task = ctx.session.scalars(select(Task).where(Task.case_id == case.id)).first()
     loaded.status, item.reason, task.error_message = "lost_status", "lost reason", "lost message"
     timeline.record(ctx, case.id, "lost_note")
+    opened = Task(id="t-lost-1", case_id=case.id, definition_id=case.definition_id, region=case.region,
+                  bpmn_id="extra", kind="user", state=TaskState.READY.value, created_at=ctx.now())
+    ctx.session.add(opened)
 
     other = make_session_factory(ctx.session.get_bind())()
     try:
@@ -80,6 +83,8 @@ def test_an_update_lost_to_another_writer_writes_nothing_of_the_transaction(ctx)
     assert ctx.session.get(CaseItem, item.id).reason is None
     assert ctx.session.get(Task, task.id).error_message != "lost message"
     assert ctx.session.scalar(select(CaseEvent.id).where(CaseEvent.kind == "lost_note")) is None
+    assert inspect(opened).transient  # the rollback let go of the new row, as after the ORM's own flush
+    assert ctx.session.get(Task, "t-lost-1") is None
 
 
 def test_values_beyond_the_fast_encoder_and_sql_expressions_are_still_written(ctx):
