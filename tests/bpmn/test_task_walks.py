@@ -4,6 +4,8 @@ correction loop, must change the same tasks' states in the same order as with th
 import logging
 
 import pytest
+from SpiffWorkflow.bpmn import BpmnWorkflow
+from SpiffWorkflow.util.task import TaskState
 from SpiffWorkflow.workflow import Workflow
 
 from diagrams import REGIONS
@@ -20,6 +22,13 @@ def _state_changes(caplog):
 def test_the_engine_runs_with_the_shorter_walks():
     assert Workflow.get_tasks is task_walks.get_tasks
     assert Workflow.update_waiting_tasks is task_walks.update_waiting_tasks
+    assert BpmnWorkflow._do_engine_steps is task_walks._do_engine_steps
+
+
+def _stock(monkeypatch):
+    monkeypatch.setattr(Workflow, "get_tasks", task_walks.STOCK_GET_TASKS)
+    monkeypatch.setattr(Workflow, "update_waiting_tasks", task_walks.STOCK_UPDATE_WAITING_TASKS)
+    monkeypatch.setattr(BpmnWorkflow, "_do_engine_steps", task_walks.STOCK_DO_ENGINE_STEPS)
 
 
 @pytest.mark.parametrize("region", REGIONS)
@@ -29,7 +38,7 @@ def test_every_state_change_is_the_stock_one(region, run_case, base_data, caplog
     run_case(region, base_data(region), answers=ANSWERS)
     caplog.set_level(logging.DEBUG, logger="spiff.task")  # DEBUG: a waiting join checked again, too
     calls, walks = [], []
-    stock_get, stock_update = task_walks.STOCK_GET_TASKS, task_walks.STOCK_UPDATE_WAITING_TASKS
+    stock_update = task_walks.STOCK_UPDATE_WAITING_TASKS
     monkeypatch.setattr(task_walks, "STOCK_UPDATE_WAITING_TASKS", lambda wf: walks.append(1) or stock_update(wf))
     monkeypatch.setattr(Workflow, "update_waiting_tasks",
                         lambda wf: calls.append(1) or task_walks.update_waiting_tasks(wf))
@@ -38,8 +47,7 @@ def test_every_state_change_is_the_stock_one(region, run_case, base_data, caplog
     assert len(walks) < len(calls) / 2  # the walk was skipped more often than not
     changes = _state_changes(caplog)
     caplog.clear()
-    monkeypatch.setattr(Workflow, "get_tasks", stock_get)
-    monkeypatch.setattr(Workflow, "update_waiting_tasks", stock_update)
+    _stock(monkeypatch)
     stock = run_case(region, base_data(region), answers=ANSWERS)
     assert (ours.outcome(), ours.outcome_reason()) == (stock.outcome(), stock.outcome_reason())
     assert len(changes) > 50 and changes == _state_changes(caplog)
@@ -103,7 +111,27 @@ def test_a_workflow_with_a_subprocess_runs_as_with_the_stock_walks(caplog, monke
     the tasks inside an embedded sub-process (a parallel join among them) must run as before."""
     caplog.set_level(logging.DEBUG, logger="spiff.task")
     ours = _run_nested(caplog)
-    monkeypatch.setattr(Workflow, "get_tasks", task_walks.STOCK_GET_TASKS)
-    monkeypatch.setattr(Workflow, "update_waiting_tasks", task_walks.STOCK_UPDATE_WAITING_TASKS)
+    _stock(monkeypatch)
     stock = _run_nested(caplog)
     assert len(ours) > 20 and ours == stock
+
+
+FILTERS = [TaskState.READY, TaskState.WAITING, TaskState.COMPLETED, TaskState.FUTURE, TaskState.LIKELY,
+           TaskState.MAYBE, TaskState.STARTED, TaskState.CANCELLED, TaskState.PREDICTED_MASK,
+           TaskState.DEFINITE_MASK, TaskState.FINISHED_MASK, TaskState.NOT_FINISHED_MASK, TaskState.ANY_MASK]
+
+
+@pytest.mark.parametrize("region", REGIONS)
+def test_get_tasks_answers_as_the_stock_walk_after_every_step(region, run_case, base_data):
+    """Same tasks, same order, for every state and mask, at every step of a case with a correction loop."""
+    checked = []
+
+    def compare(run):
+        workflow = run.workflow()
+        for state in FILTERS:
+            ours = workflow.get_tasks(state=state)
+            assert [t.id for t in ours] == [t.id for t in task_walks.STOCK_GET_TASKS(workflow, state=state)]
+            checked.append(len(ours))
+
+    run_case(region, base_data(region), answers=ANSWERS, check=compare)
+    assert len(checked) > 50 and max(checked) > 20
