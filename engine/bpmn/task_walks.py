@@ -13,6 +13,8 @@ The walk can only find tasks of ``workflow.tasks`` (every task of that workflow,
   answers.
 - ``BpmnWorkflow._do_engine_steps``: a pass runs the READY tasks that are not manual; when there is
   none (and no sub-process) it runs nothing and answers False, as the stock pass would.
+- ``Workflow.is_completed`` (the engine asks after every step): complete when no task of the dict is
+  unfinished (the stock walk visits every task).
 - ``Workflow.update_waiting_tasks`` (after every completed task): nothing to do when no task is
   WAITING; a lone WAITING parallel join (the items' branches waiting to meet) is updated directly:
   updating it cannot make another task WAITING (it cancels only other WAITING instances of itself,
@@ -30,6 +32,7 @@ from SpiffWorkflow.workflow import Workflow
 STOCK_GET_TASKS = Workflow.get_tasks
 STOCK_UPDATE_WAITING_TASKS = Workflow.update_waiting_tasks
 STOCK_DO_ENGINE_STEPS = BpmnWorkflow._do_engine_steps
+STOCK_IS_COMPLETED = Workflow.is_completed
 
 
 def get_tasks(self, first_task=None, **kwargs):
@@ -80,6 +83,14 @@ def _do_engine_steps(self, will_complete_task=None, did_complete_task=None):
     return STOCK_DO_ENGINE_STEPS(self, will_complete_task, did_complete_task)
 
 
+def is_completed(self) -> bool:
+    """The stock check walks the tree for a task not yet finished; it visits every task (the lowest
+    state's children too), so any in the dict answers."""
+    if not self.completed and not any(task._state & TaskState.NOT_FINISHED_MASK for task in self.tasks.values()):
+        self.completed = True
+    return self.completed
+
+
 def _has_subprocesses(workflow) -> bool:
     top = getattr(workflow, "top_workflow", workflow)
     return bool(getattr(top, "subprocesses", None))
@@ -98,3 +109,4 @@ def update_waiting_tasks(self) -> None:
 Workflow.get_tasks = get_tasks
 Workflow.update_waiting_tasks = update_waiting_tasks
 BpmnWorkflow._do_engine_steps = _do_engine_steps
+Workflow.is_completed = is_completed

@@ -23,12 +23,14 @@ def test_the_engine_runs_with_the_shorter_walks():
     assert Workflow.get_tasks is task_walks.get_tasks
     assert Workflow.update_waiting_tasks is task_walks.update_waiting_tasks
     assert BpmnWorkflow._do_engine_steps is task_walks._do_engine_steps
+    assert Workflow.is_completed is task_walks.is_completed
 
 
 def _stock(monkeypatch):
     monkeypatch.setattr(Workflow, "get_tasks", task_walks.STOCK_GET_TASKS)
     monkeypatch.setattr(Workflow, "update_waiting_tasks", task_walks.STOCK_UPDATE_WAITING_TASKS)
     monkeypatch.setattr(BpmnWorkflow, "_do_engine_steps", task_walks.STOCK_DO_ENGINE_STEPS)
+    monkeypatch.setattr(Workflow, "is_completed", task_walks.STOCK_IS_COMPLETED)
 
 
 @pytest.mark.parametrize("region", REGIONS)
@@ -123,8 +125,9 @@ FILTERS = [TaskState.READY, TaskState.WAITING, TaskState.COMPLETED, TaskState.FU
 
 @pytest.mark.parametrize("region", REGIONS)
 def test_get_tasks_answers_as_the_stock_walk_after_every_step(region, run_case, base_data):
-    """Same tasks, same order, for every state and mask, at every step of a case with a correction loop."""
-    checked = []
+    """Same tasks, same order, for every state and mask, and the same answer to is_completed, at every step
+    of a case with a correction loop."""
+    checked, completed = [], []
 
     def compare(run):
         workflow = run.workflow()
@@ -132,6 +135,10 @@ def test_get_tasks_answers_as_the_stock_walk_after_every_step(region, run_case, 
             ours = workflow.get_tasks(state=state)
             assert [t.id for t in ours] == [t.id for t in task_walks.STOCK_GET_TASKS(workflow, state=state)]
             checked.append(len(ours))
+        stock_workflow = run.workflow()  # a fresh copy: is_completed remembers its answer
+        assert workflow.is_completed() == task_walks.STOCK_IS_COMPLETED(stock_workflow)
+        completed.append(workflow.is_completed())
 
     run_case(region, base_data(region), answers=ANSWERS, check=compare)
     assert len(checked) > 50 and max(checked) > 20
+    assert completed[-1] and not completed[0]
