@@ -4,7 +4,7 @@ import hashlib
 import threading
 import time
 from datetime import timedelta
-from functools import wraps
+from functools import lru_cache, wraps
 
 from flask import abort, current_app, g, request
 from itsdangerous import BadSignature, SignatureExpired, URLSafeTimedSerializer
@@ -18,7 +18,13 @@ hash_password = generate_password_hash
 
 
 def _serializer() -> URLSafeTimedSerializer:
-    return URLSafeTimedSerializer(current_app.config["SECRET_KEY"], salt="api-token")
+    return _token_serializer(current_app.config["SECRET_KEY"])
+
+
+@lru_cache(maxsize=8)
+def _token_serializer(secret_key: str) -> URLSafeTimedSerializer:
+    """Built once per key: building one tries it out (itsdangerous dumps ``{}``); it keeps no state."""
+    return URLSafeTimedSerializer(secret_key, salt="api-token")
 
 
 def issue_token(user: User) -> str:

@@ -6,6 +6,7 @@ from functools import wraps
 from urllib.parse import urlparse
 
 from flask import abort, g, redirect, render_template, request, session, url_for
+from flask.sessions import SecureCookieSessionInterface
 from werkzeug.exceptions import HTTPException
 
 from api.auth import check_credentials
@@ -20,8 +21,25 @@ HOMES = {Role.CLERK: "pages.clerk_inbox", Role.SUPERVISOR: "pages.supervisor_boa
 CSRF_HEADER = "X-CSRF-Token"
 
 
+class SigningOnceSessionInterface(SecureCookieSessionInterface):
+    """Flask's signed cookie session, its signing serializer built once per key instead of on every
+    request: itsdangerous tries a serializer out (dumps ``{}``) when it is built, which was 3 % of an API
+    process's CPU under the HTTP bench, API clients included (bench/NOTES.md). A serializer keeps no
+    state between uses."""
+
+    def __init__(self):
+        self._built = {}
+
+    def get_signing_serializer(self, app):
+        key = (app.secret_key, tuple(app.config["SECRET_KEY_FALLBACKS"] or ()))
+        if key not in self._built:
+            self._built[key] = super().get_signing_serializer(app)
+        return self._built[key]
+
+
 @blp.record_once
 def _configure(state):
+    state.app.session_interface = SigningOnceSessionInterface()
     config = state.app.config
     config["SESSION_COOKIE_HTTPONLY"] = True
     config["SESSION_COOKIE_SAMESITE"] = config.get("SESSION_COOKIE_SAMESITE") or "Lax"

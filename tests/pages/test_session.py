@@ -65,3 +65,20 @@ def test_session_expires(make_app):
     time.sleep(2.1)
     assert client.get("/clerk").status_code == 302
     assert client.get("/api/v1/tasks").status_code == 401
+
+
+def test_the_cookie_is_signed_by_one_serializer_per_key_and_a_new_key_refuses_old_cookies(client):
+    """The signing serializer is built once (not per request); a changed SECRET_KEY still logs everyone
+    out, as Flask's own interface would."""
+    app = client.application
+    interface = app.session_interface
+    _login(client, f"{REGION}.health")
+    assert client.get("/clerk").status_code == 200
+    first = interface.get_signing_serializer(app)
+    assert first is interface.get_signing_serializer(app) and first is not None
+    key, app.secret_key = app.secret_key, "another-secret-key-0123456789abcdef"
+    try:
+        assert interface.get_signing_serializer(app) is not first
+        assert client.get("/clerk").status_code == 302
+    finally:
+        app.secret_key = key
