@@ -42,3 +42,16 @@ def load(region):
     parser.add_bpmn_file(str(bpmn_path(region)))
     [process_id] = parser.get_process_ids()
     return parser.get_spec(process_id), parser.get_subprocess_specs(process_id)
+
+
+def in_memory_workflow(xml: bytes, process_id: str):
+    """A small diagram made for a test, parsed as a deploy parses it and started in memory (no rows),
+    with the engine's script engine."""
+    from SpiffWorkflow.bpmn import BpmnWorkflow
+
+    from engine.bpmn.safe_xml import parse_bpmn_bytes
+    from engine.work.runtime import script_engine
+    parser = NewbornParser()
+    parser.add_bpmn_xml(etree.ElementTree(parse_bpmn_bytes(xml)), f"{process_id}.bpmn")
+    return BpmnWorkflow(parser.get_spec(process_id), parser.get_subprocess_specs(process_id),
+                        script_engine=script_engine)

@@ -1,10 +1,13 @@
 """engine/bpmn/joins.py replaces SpiffWorkflow's parallel-join check with one that finds the join's task
 instances in the workflow's task dict instead of walking the task tree. At every join of every region's
 diagram, through a correction loop too, both must answer alike."""
+from pathlib import Path
+
 import pytest
 from SpiffWorkflow.bpmn.specs.mixins.parallel_gateway import ParallelGateway
+from SpiffWorkflow.util.task import TaskState
 
-from diagrams import REGIONS, ROOT
+from diagrams import in_memory_workflow, REGIONS, ROOT
 from engine.bpmn import joins
 
 # 江津 runs its items one after another: its diagram has no parallel gateway
@@ -46,46 +49,13 @@ def test_the_faster_join_answers_as_the_stock_one_at_every_join(region, run_case
     assert {ours for _, ours, _ in compared} == {True, False}  # joins both waited and went on
 
 
-LOOPED_JOIN = b"""<?xml version="1.0" encoding="UTF-8"?>
-<bpmn:definitions xmlns:bpmn="http://www.omg.org/spec/BPMN/20100524/MODEL" id="d" targetNamespace="t">
-  <bpmn:process id="looped" isExecutable="true">
-    <bpmn:startEvent id="start"/>
-    <bpmn:exclusiveGateway id="merge"/>
-    <bpmn:parallelGateway id="fork"/>
-    <bpmn:userTask id="left"/>
-    <bpmn:userTask id="right"/>
-    <bpmn:parallelGateway id="join"/>
-    <bpmn:userTask id="decide"/>
-    <bpmn:exclusiveGateway id="again" default="to_end"/>
-    <bpmn:endEvent id="end"/>
-    <bpmn:sequenceFlow id="f1" sourceRef="start" targetRef="merge"/>
-    <bpmn:sequenceFlow id="f2" sourceRef="merge" targetRef="fork"/>
-    <bpmn:sequenceFlow id="f3" sourceRef="fork" targetRef="left"/>
-    <bpmn:sequenceFlow id="f4" sourceRef="fork" targetRef="right"/>
-    <bpmn:sequenceFlow id="f5" sourceRef="left" targetRef="join"/>
-    <bpmn:sequenceFlow id="f6" sourceRef="right" targetRef="join"/>
-    <bpmn:sequenceFlow id="f7" sourceRef="join" targetRef="decide"/>
-    <bpmn:sequenceFlow id="f8" sourceRef="decide" targetRef="again"/>
-    <bpmn:sequenceFlow id="to_merge" sourceRef="again" targetRef="merge">
-      <bpmn:conditionExpression>repeat</bpmn:conditionExpression>
-    </bpmn:sequenceFlow>
-    <bpmn:sequenceFlow id="to_end" sourceRef="again" targetRef="end"/>
-  </bpmn:process>
-</bpmn:definitions>"""
+LOOPED_JOIN = (Path(__file__).parent / "made" / "looped_join.bpmn").read_bytes()
 
 
 def test_a_join_in_a_loop_answers_as_the_stock_one(monkeypatch):
     """No region's diagram loops through a parallel join; a join's instances of earlier and later passes
     (above and below the arriving one) are the two cases the rule treats apart, so a diagram made for it
     runs three passes, the right branch first on the second."""
-    from lxml import etree
-    from SpiffWorkflow.bpmn import BpmnWorkflow
-    from SpiffWorkflow.util.task import TaskState
-
-    from engine.bpmn.parser import NewbornParser
-    from engine.bpmn.safe_xml import parse_bpmn_bytes
-    from engine.work.runtime import script_engine
-
     answers, related = [], set()
 
     def both(spec, my_task):
@@ -98,9 +68,7 @@ def test_a_join_in_a_loop_answers_as_the_stock_one(monkeypatch):
         return ours
 
     monkeypatch.setattr(ParallelGateway, "_check_threshold_unstructured", both)
-    parser = NewbornParser()
-    parser.add_bpmn_xml(etree.ElementTree(parse_bpmn_bytes(LOOPED_JOIN)), "looped.bpmn")
-    workflow = BpmnWorkflow(parser.get_spec("looped"), script_engine=script_engine)
+    workflow = in_memory_workflow(LOOPED_JOIN, "looped")
     order = iter(["left", "right", "decide", "right", "left", "decide", "left", "right", "decide"])
     repeats = iter([True, True, False])
     workflow.do_engine_steps()

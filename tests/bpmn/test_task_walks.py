@@ -3,12 +3,14 @@ would find nothing, and updates a lone waiting parallel join directly. Every reg
 correction loop, must change the same tasks' states in the same order as with the stock walks."""
 import logging
 
+from pathlib import Path
+
 import pytest
 from SpiffWorkflow.bpmn import BpmnWorkflow
 from SpiffWorkflow.util.task import TaskState
 from SpiffWorkflow.workflow import Workflow
 
-from diagrams import REGIONS
+from diagrams import in_memory_workflow, REGIONS
 from engine.bpmn import task_walks
 
 ANSWERS = {"acceptance_review": [{"decision": "correct", "materials": ["结婚证"]}, {"decision": "accept"}],
@@ -55,49 +57,12 @@ def test_every_state_change_is_the_stock_one(region, run_case, base_data, caplog
     assert len(changes) > 50 and changes == _state_changes(caplog)
 
 
-WITH_SUBPROCESS = b"""<?xml version="1.0" encoding="UTF-8"?>
-<bpmn:definitions xmlns:bpmn="http://www.omg.org/spec/BPMN/20100524/MODEL" id="d" targetNamespace="t">
-  <bpmn:process id="nested" isExecutable="true">
-    <bpmn:startEvent id="start"/>
-    <bpmn:userTask id="before"/>
-    <bpmn:subProcess id="sub">
-      <bpmn:startEvent id="sub_start"/>
-      <bpmn:parallelGateway id="sub_fork"/>
-      <bpmn:userTask id="inner_a"/>
-      <bpmn:userTask id="inner_b"/>
-      <bpmn:parallelGateway id="sub_join"/>
-      <bpmn:endEvent id="sub_end"/>
-      <bpmn:sequenceFlow id="s1" sourceRef="sub_start" targetRef="sub_fork"/>
-      <bpmn:sequenceFlow id="s2" sourceRef="sub_fork" targetRef="inner_a"/>
-      <bpmn:sequenceFlow id="s3" sourceRef="sub_fork" targetRef="inner_b"/>
-      <bpmn:sequenceFlow id="s4" sourceRef="inner_a" targetRef="sub_join"/>
-      <bpmn:sequenceFlow id="s5" sourceRef="inner_b" targetRef="sub_join"/>
-      <bpmn:sequenceFlow id="s6" sourceRef="sub_join" targetRef="sub_end"/>
-    </bpmn:subProcess>
-    <bpmn:userTask id="after"/>
-    <bpmn:endEvent id="end"/>
-    <bpmn:sequenceFlow id="f1" sourceRef="start" targetRef="before"/>
-    <bpmn:sequenceFlow id="f2" sourceRef="before" targetRef="sub"/>
-    <bpmn:sequenceFlow id="f3" sourceRef="sub" targetRef="after"/>
-    <bpmn:sequenceFlow id="f4" sourceRef="after" targetRef="end"/>
-  </bpmn:process>
-</bpmn:definitions>"""
+WITH_SUBPROCESS = (Path(__file__).parent / "made" / "nested_subprocess.bpmn").read_bytes()
 
 
 def _run_nested(caplog) -> list:
-    from lxml import etree
-    from SpiffWorkflow.bpmn import BpmnWorkflow
-    from SpiffWorkflow.util.task import TaskState
-
-    from engine.bpmn.parser import NewbornParser
-    from engine.bpmn.safe_xml import parse_bpmn_bytes
-    from engine.work.runtime import script_engine
-
     caplog.clear()
-    parser = NewbornParser()
-    parser.add_bpmn_xml(etree.ElementTree(parse_bpmn_bytes(WITH_SUBPROCESS)), "nested.bpmn")
-    workflow = BpmnWorkflow(parser.get_spec("nested"), parser.get_subprocess_specs("nested"),
-                            script_engine=script_engine)
+    workflow = in_memory_workflow(WITH_SUBPROCESS, "nested")
     workflow.do_engine_steps()
     for name in ["before", "inner_b", "inner_a", "after"]:
         ready = [t for t in workflow.get_tasks(state=TaskState.READY) if t.task_spec.bpmn_id == name]
