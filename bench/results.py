@@ -74,8 +74,8 @@ def _engine(e: dict) -> list[str]:
     out += ["", "CPU ms: the bench process, plus on PostgreSQL the CPU of its backend (the floor has none)."]
     if "b_json_engine_walks" in e:
         strict = cpu_ms["b_json_engine_walks"]
-        out.append(f"- Against the stricter floor (b′), by CPU: PostgreSQL {cpu_ms['c_engine_postgresql'] / strict:.2f}×, "
-                   f"SQLite {cpu_ms['c_engine_sqlite'] / strict:.2f}×.")
+        out.append(f"- Against the stricter floor (b′), by CPU: PostgreSQL "
+                   f"{cpu_ms['c_engine_postgresql'] / strict:.2f}×, SQLite {cpu_ms['c_engine_sqlite'] / strict:.2f}×.")
     for name, per_kind in e.get("step_cpu_ms", {}).items():
         out.append(f"- {name}: a clerk's claim + complete {per_kind['user']:.2f} CPU ms (this process), a worker's "
                    f"fetchAndLock + complete {per_kind['service']:.2f} CPU ms.")

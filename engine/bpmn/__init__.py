@@ -7,4 +7,4 @@ May import ``engine.errors`` and ``engine.states`` only: it knows no rows, no ca
 """
 from engine.bpmn import joins  # noqa: F401,E402 (SpiffWorkflow's parallel join, made faster on import)
 from engine.bpmn import state_changes  # noqa: F401,E402 (its task state change, logged only when listened to)
-from engine.bpmn import task_walks  # noqa: F401,E402 (two of its task-tree walks, skipped when they find nothing)
+from engine.bpmn import task_walks  # noqa: F401,E402 (its task-tree walks, answered from the task dict)

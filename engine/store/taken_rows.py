@@ -10,12 +10,11 @@ from sqlalchemy.sql import ClauseElement
 
 def take_updates(session: Session, dirty, encode=None) -> dict:
     """The changed columns of the loaded rows the session would UPDATE (``dirty``: its ``session.dirty``),
-    by (row plan, columns): rows and,
-    with ``encode``, the rows as one text (``encode`` refusing one with ``TypeError`` leaves them all to
-    the ORM). Their objects are marked written, as the ORM's flush marks them after its own UPDATEs, and
-    a versioned row's version moves on in memory; the writer guards each by the version it was read
-    with. Rows the plain form cannot say (a SQL expression assigned, a key changed, a mapper with
-    relationships) stay with the ORM."""
+    by (row plan, columns): rows and, with ``encode``, the rows as one text (``encode`` refusing one with
+    ``TypeError`` leaves them all to the ORM). Their objects are marked written, as the ORM's flush marks
+    them after its own UPDATEs, and a versioned row's version moves on in memory; the writer guards each
+    by the version it was read with. Rows the plain form cannot say (a SQL expression assigned, a key
+    changed, a mapper with relationships) stay with the ORM."""
     taken, states = {}, []
     for obj in dirty:
         state = inspect(obj)
@@ -48,9 +47,9 @@ def take_updates(session: Session, dirty, encode=None) -> dict:
 def take_new(session: Session) -> dict:
     """The session's new rows as queued rows (``insert_later``'s form), taken from the ORM: each object
     gets every column's value (its Python-side default, else None), then becomes a persistent object
-    of the session as the ORM's flush makes it after inserting it. All or none: a new row the plain form cannot
-    say (a key the database assigns, a default only the database knows) leaves them all to the ORM,
-    which orders parents before children."""
+    of the session as the ORM's flush makes it after inserting it. All or none: a new row the plain form
+    cannot say (a key the database assigns, a default only the database knows) leaves them all to the
+    ORM, which orders parents before children."""
     rows, taken = {}, []
     for obj in session.new:
         state = inspect(obj)
