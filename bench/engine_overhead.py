@@ -14,7 +14,6 @@ tasks fetched as `make serve`'s workers fetch them (every topic, up to 5 at once
 """
 import argparse
 import cProfile
-from contextlib import contextmanager
 from functools import partial
 import io
 import pstats
@@ -25,15 +24,12 @@ from pathlib import Path
 from SpiffWorkflow.bpmn import BpmnWorkflow
 from SpiffWorkflow.bpmn.serializer import BpmnWorkflowSerializer
 from SpiffWorkflow.bpmn.specs.defaults import ServiceTask
-from SpiffWorkflow.bpmn.specs.mixins.parallel_gateway import ParallelGateway
-from SpiffWorkflow.task import Task as SpiffTask
-from SpiffWorkflow.workflow import Workflow
 from sqlalchemy import select, text
 
 from bench import cpu, qinbei
 from engine.work import cases, external, runtime, tasks
 from engine.scope import Actor
-from engine.bpmn import joins, state_changes, task_walks
+from engine.bpmn.replacements import as_shipped
 from engine.bpmn.serializer import _spec_config
 from engine.deadlines.calendar import default_calendar
 from engine.deadlines.clock import SystemClock
@@ -50,31 +46,10 @@ WORKER = "bench-worker"
 
 # ---- (a) and (b): bare SpiffWorkflow ------------------------------------------------------------
 
-# what the engine replaces in SpiffWorkflow on import of engine.bpmn, with the library's own
-SHIPPED = [(ParallelGateway, "_check_threshold_unstructured", joins.STOCK_CHECK),
-           (SpiffTask, "_set_state", state_changes.STOCK_SET_STATE),
-           (Workflow, "get_tasks", task_walks.STOCK_GET_TASKS),
-           (Workflow, "update_waiting_tasks", task_walks.STOCK_UPDATE_WAITING_TASKS),
-           (Workflow, "is_completed", task_walks.STOCK_IS_COMPLETED),
-           (BpmnWorkflow, "_do_engine_steps", task_walks.STOCK_DO_ENGINE_STEPS)]
-
-
-@contextmanager
-def shipped_spiffworkflow():
-    """SpiffWorkflow as shipped while inside: the engine's replacements put back afterwards."""
-    ours = [(owner, name, owner.__dict__[name]) for owner, name, _ in SHIPPED]
-    for owner, name, stock in SHIPPED:
-        setattr(owner, name, stock)
-    try:
-        yield
-    finally:
-        for owner, name, mine in ours:
-            setattr(owner, name, mine)
-
-
 def shipped(fn):
+    """``fn`` run on SpiffWorkflow as shipped (engine.bpmn.replacements)."""
     def run():
-        with shipped_spiffworkflow():
+        with as_shipped():
             return fn()
     return run
 

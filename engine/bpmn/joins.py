@@ -13,8 +13,7 @@ tests/bpmn/test_joins.py checks the two answer alike at every join of every regi
 from SpiffWorkflow.bpmn.specs.mixins.parallel_gateway import ParallelGateway
 from SpiffWorkflow.util.task import TaskState
 
-STOCK_CHECK = ParallelGateway._check_threshold_unstructured
-
+from engine.bpmn.replacements import replace
 
 def _check_threshold_unstructured(self, my_task) -> bool:
     waiting_inputs = set(self.inputs)
@@ -59,4 +58,4 @@ def _is_below(task, my_task, above_mine: set) -> bool:
     return False
 
 
-ParallelGateway._check_threshold_unstructured = _check_threshold_unstructured
+STOCK_CHECK = replace(ParallelGateway, "_check_threshold_unstructured", _check_threshold_unstructured)

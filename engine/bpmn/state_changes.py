@@ -14,8 +14,7 @@ import time
 from SpiffWorkflow.task import logger, Task
 from SpiffWorkflow.util.task import TaskState
 
-STOCK_SET_STATE = Task._set_state
-
+from engine.bpmn.replacements import replace
 
 def _set_state(self, value: int) -> None:
     if value != self.state:
@@ -29,4 +28,4 @@ def _set_state(self, value: int) -> None:
         logger.debug(f"State set to {TaskState.get_name(value)}", extra=self.collect_log_extras())
 
 
-Task._set_state = _set_state
+STOCK_SET_STATE = replace(Task, "_set_state", _set_state)

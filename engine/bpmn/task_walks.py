@@ -29,11 +29,7 @@ from SpiffWorkflow.bpmn.specs.mixins.parallel_gateway import ParallelGateway
 from SpiffWorkflow.util.task import TaskState
 from SpiffWorkflow.workflow import Workflow
 
-STOCK_GET_TASKS = Workflow.get_tasks
-STOCK_UPDATE_WAITING_TASKS = Workflow.update_waiting_tasks
-STOCK_DO_ENGINE_STEPS = BpmnWorkflow._do_engine_steps
-STOCK_IS_COMPLETED = Workflow.is_completed
-
+from engine.bpmn.replacements import replace
 
 def get_tasks(self, first_task=None, **kwargs):
     # a BPMN workflow's walk descends into its sub-processes, whose tasks its dict does not hold
@@ -42,7 +38,8 @@ def get_tasks(self, first_task=None, **kwargs):
         found = [task for task in self.tasks.values() if task._state & state]
         if not found:
             return []
-        placed = [(_walk_position(self, task, _lowest_descended(state)), task) for task in found]
+        lowest = _lowest_descended(state)
+        placed = [(_walk_position(self, task, lowest), task) for task in found]
         if all(position is not None for position, _ in placed):
             placed.sort(key=lambda pair: pair[0])
             return [task for _, task in placed]
@@ -106,7 +103,7 @@ def update_waiting_tasks(self) -> None:
     STOCK_UPDATE_WAITING_TASKS(self)
 
 
-Workflow.get_tasks = get_tasks
-Workflow.update_waiting_tasks = update_waiting_tasks
-BpmnWorkflow._do_engine_steps = _do_engine_steps
-Workflow.is_completed = is_completed
+STOCK_GET_TASKS = replace(Workflow, "get_tasks", get_tasks)
+STOCK_UPDATE_WAITING_TASKS = replace(Workflow, "update_waiting_tasks", update_waiting_tasks)
+STOCK_DO_ENGINE_STEPS = replace(BpmnWorkflow, "_do_engine_steps", _do_engine_steps)
+STOCK_IS_COMPLETED = replace(Workflow, "is_completed", is_completed)
