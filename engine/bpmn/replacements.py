@@ -3,10 +3,10 @@ that replaces one calls ``replace``, and ``as_shipped`` puts the library's own b
 bench's floor runs SpiffWorkflow as shipped), so no list of them elsewhere can fall behind."""
 from contextlib import contextmanager
 
-_REPLACED: list[tuple[type, str, object, object]] = []  # (owner, attribute, the library's, ours)
+_REPLACED: list[tuple[object, str, object, object]] = []  # (class or module, attribute, the library's, ours)
 
 
-def replace(owner: type, name: str, ours):
+def replace(owner, name: str, ours):
     """Put ``ours`` in place of ``owner.name``; returns the library's own."""
     stock = getattr(owner, name)
     setattr(owner, name, ours)

@@ -7,18 +7,22 @@ Stored state carries ``STATE_VERSION``; older versions are upgraded by ``_MIGRAT
 import json
 import os
 from copy import deepcopy
+from functools import lru_cache
 from uuid import UUID
 
 import orjson
 
 from SpiffWorkflow.bpmn import BpmnWorkflow
 from SpiffWorkflow.bpmn.serializer import BpmnWorkflowSerializer
+from SpiffWorkflow.bpmn.serializer.default import workflow as default_workflow_converters
 from SpiffWorkflow.bpmn.serializer.default.task_spec import BpmnTaskSpecConverter
 from SpiffWorkflow.bpmn.serializer.default.workflow import BpmnWorkflowConverter, TaskConverter, WorkflowConverter
 from SpiffWorkflow.bpmn.specs.defaults import ServiceTask
 from SpiffWorkflow.camunda.serializer.config import CAMUNDA_CONFIG
 from SpiffWorkflow.task import Task
 from SpiffWorkflow.util.task import TaskState
+
+from engine.bpmn.replacements import replace
 
 STATE_VERSION = "newborn-1"
 _MIGRATIONS: dict = {}  # old version -> function(dict) upgrading in place
@@ -48,13 +52,20 @@ class SpeclessWorkflowConverter(BpmnWorkflowConverter):
         dct = dict(dct)
         dct.pop("spec", None)
         workflow = BpmnWorkflow(spec, subprocess_specs or {}, deserializing=True)
-        workflow.tasks = self.mapping_from_dict(dct["tasks"], UUID, workflow=workflow)
-        workflow.task_tree = workflow.tasks.get(UUID(dct["root"]))
+        workflow.tasks = self.mapping_from_dict(dct["tasks"], parse_uuid, workflow=workflow)
+        workflow.task_tree = workflow.tasks.get(parse_uuid(dct["root"]))
         self.set_default_attributes(workflow, dct)
         self.subprocesses_from_dict(dct["subprocesses"], workflow)
         workflow.bpmn_events = self.registry.restore(dct.pop("bpmn_events", []))
         return workflow
 
+
+# A load parses each task id four times (the task's own, its parent's reference to it, its place in the
+# parent's children and its key in the task dict): a quarter of a load's CPU (bench/NOTES.md). Parsed
+# once per id here; UUIDs are immutable, so the tasks may share one object. Bounded: ids of about a
+# hundred Qinbei cases.
+parse_uuid = lru_cache(maxsize=8192)(UUID)
+STOCK_UUID = replace(default_workflow_converters, "UUID", parse_uuid)  # SpiffWorkflow's task converter's
 
 VERIFY_KEPT_TASKS = os.environ.get("ENGINE_VERIFY_KEPT_TASKS") == "1"  # FinishedTaskConverter's check
 

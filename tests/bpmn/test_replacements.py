@@ -1,11 +1,12 @@
 """engine/bpmn/replacements.py records every replacement of a SpiffWorkflow internal, so that the bench's
 floor can run the library as shipped (``as_shipped``) and get the engine's replacements back after."""
 from SpiffWorkflow.bpmn import BpmnWorkflow
+from SpiffWorkflow.bpmn.serializer.default import workflow as default_workflow_converters
 from SpiffWorkflow.bpmn.specs.mixins.parallel_gateway import ParallelGateway
 from SpiffWorkflow.task import Task
 from SpiffWorkflow.workflow import Workflow
 
-from engine.bpmn import joins, state_changes, task_walks
+from engine.bpmn import joins, serializer, state_changes, task_walks
 from engine.bpmn.replacements import as_shipped
 
 EXPECTED = {(ParallelGateway, "_check_threshold_unstructured"): (joins.STOCK_CHECK,
@@ -15,7 +16,8 @@ EXPECTED = {(ParallelGateway, "_check_threshold_unstructured"): (joins.STOCK_CHE
             (Workflow, "update_waiting_tasks"): (task_walks.STOCK_UPDATE_WAITING_TASKS,
                                                  task_walks.update_waiting_tasks),
             (Workflow, "is_completed"): (task_walks.STOCK_IS_COMPLETED, task_walks.is_completed),
-            (BpmnWorkflow, "_do_engine_steps"): (task_walks.STOCK_DO_ENGINE_STEPS, task_walks._do_engine_steps)}
+            (BpmnWorkflow, "_do_engine_steps"): (task_walks.STOCK_DO_ENGINE_STEPS, task_walks._do_engine_steps),
+            (default_workflow_converters, "UUID"): (serializer.STOCK_UUID, serializer.parse_uuid)}
 
 
 def test_as_shipped_puts_every_stock_function_back_and_then_the_engines():

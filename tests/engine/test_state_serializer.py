@@ -7,6 +7,7 @@ from SpiffWorkflow.bpmn.serializer.default.workflow import TaskConverter
 from SpiffWorkflow.util.task import TaskState
 
 from engine.bpmn import serializer
+from engine.bpmn.replacements import as_shipped
 from engine.bpmn.serializer import dump_json
 from engine.definitions import spec_cache
 from engine.work import runtime
@@ -90,3 +91,24 @@ def test_the_suites_check_catches_a_finished_task_changed_in_place(loaded, monke
     task.data["changed_after_finishing"] = 1
     with pytest.raises(AssertionError, match="changed after it was saved"):
         runtime.state_serializer.dumps(workflow)
+
+
+def _tree(workflow) -> dict:
+    return {t.id: (t._parent, tuple(t._children), t.state, t.task_spec.name, t.data) for t in workflow.get_tasks()}
+
+
+def test_a_load_parses_each_task_id_once_and_reads_the_tree_as_spiffworkflow_does(loaded):
+    """The task converter's ids come from ``parse_uuid`` (engine/bpmn/serializer.py): a task's parent
+    reference and its place in the parent's children are the very id object of that task."""
+    workflow, load = loaded
+    text = runtime.state_serializer.dumps(workflow)
+    serializer.parse_uuid.cache_clear()
+    again = load(text)
+    with as_shipped():
+        stock = load(text)
+    assert _tree(again) == _tree(stock) == _tree(workflow)
+    for task in again.get_tasks():
+        assert again.tasks[task.id] is task and isinstance(task.id, uuid.UUID)
+        assert all(again.tasks[child].parent is task and again.tasks[child]._parent is task.id
+                   for child in task._children)
+    assert serializer.parse_uuid.cache_info().currsize == len(again.tasks)
