@@ -14,17 +14,19 @@ from pathlib import Path
 TICK = os.sysconf("SC_CLK_TCK")
 
 
-def _stat(pid: int) -> tuple[int, float] | None:
-    """(parent pid, CPU seconds of the process and the children it reaped), or None if it is gone."""
+def _stat(pid: int) -> tuple[int, float, float] | None:
+    """(parent pid, user and system CPU seconds of the process and the children it reaped), or None if it
+    is gone."""
     try:
         raw = Path(f"/proc/{pid}/stat").read_text()
     except OSError:
         return None
     fields = raw[raw.rindex(")") + 2:].split()  # after "pid (comm) "
-    return int(fields[1]), sum(int(f) for f in fields[11:15]) / TICK
+    utime, stime, cutime, cstime = (int(f) for f in fields[11:15])
+    return int(fields[1]), (utime + cutime) / TICK, (stime + cstime) / TICK
 
 
-def _all() -> dict[int, tuple[int, float]]:
+def _all() -> dict[int, tuple[int, float, float]]:
     out = {}
     for name in os.listdir("/proc"):
         if name.isdigit():
@@ -36,16 +38,23 @@ def _all() -> dict[int, tuple[int, float]]:
 
 def tree(root: int) -> float:
     """CPU seconds of ``root`` and all its descendants alive now (the ones they reaped included)."""
+    return sum(tree_user_system(root))
+
+
+def tree_user_system(root: int) -> tuple[float, float]:
+    """User and system CPU seconds of ``root`` and all its descendants alive now."""
     table = _all()
     children = collections.defaultdict(list)
-    for pid, (ppid, _) in table.items():
+    for pid, (ppid, *_) in table.items():
         children[ppid].append(pid)
-    total, todo = 0.0, [root]
+    user = system = 0.0
+    todo = [root]
     while todo:
         pid = todo.pop()
-        total += table.get(pid, (0, 0.0))[1]
+        _, u, s = table.get(pid, (0, 0.0, 0.0))
+        user, system = user + u, system + s
         todo += children.get(pid, [])
-    return total
+    return user, system
 
 
 def postgres_backends(database: str) -> dict[int, float]:
@@ -100,7 +109,7 @@ def server_roles(server_pid: int) -> dict[str, float]:
     """CPU seconds so far per role of the production shape (gunicorn, workers, scheduler) — for the report."""
     table = _all()
     out = collections.Counter()
-    for pid, (ppid, seconds) in table.items():
+    for pid, (ppid, *_) in table.items():
         if ppid != server_pid:
             continue
         try:
@@ -121,7 +130,7 @@ def start_profile(server_pid: int, out: Path, seconds: int) -> subprocess.Popen 
     """py-spy over gunicorn and its API processes: sampling from outside (target not paused), only the
     thread holding the GIL (``--gil``: where CPU goes, not where threads wait)."""
     exe = py_spy()
-    gunicorn = next((pid for pid, (ppid, _) in _all().items() if ppid == server_pid
+    gunicorn = next((pid for pid, (ppid, *_) in _all().items() if ppid == server_pid
                      and b"gunicorn" in Path(f"/proc/{pid}/cmdline").read_bytes()), None)
     if exe is None or gunicorn is None:
         return None
