@@ -12,6 +12,7 @@ from SpiffWorkflow.workflow import Workflow
 
 from diagrams import in_memory_workflow, REGIONS
 from engine.bpmn import task_walks
+from engine.bpmn.replacements import as_shipped
 
 ANSWERS = {"acceptance_review": [{"decision": "correct", "materials": ["结婚证"]}, {"decision": "accept"}],
            "supplement": {"supplemented": True}}
@@ -26,13 +27,6 @@ def test_the_engine_runs_with_the_shorter_walks():
     assert Workflow.update_waiting_tasks is task_walks.update_waiting_tasks
     assert BpmnWorkflow._do_engine_steps is task_walks._do_engine_steps
     assert Workflow.is_completed is task_walks.is_completed
-
-
-def _stock(monkeypatch):
-    monkeypatch.setattr(Workflow, "get_tasks", task_walks.STOCK_GET_TASKS)
-    monkeypatch.setattr(Workflow, "update_waiting_tasks", task_walks.STOCK_UPDATE_WAITING_TASKS)
-    monkeypatch.setattr(BpmnWorkflow, "_do_engine_steps", task_walks.STOCK_DO_ENGINE_STEPS)
-    monkeypatch.setattr(Workflow, "is_completed", task_walks.STOCK_IS_COMPLETED)
 
 
 @pytest.mark.parametrize("region", REGIONS)
@@ -51,8 +45,8 @@ def test_every_state_change_is_the_stock_one(region, run_case, base_data, caplog
     assert len(walks) < len(calls) / 2  # the walk was skipped more often than not
     changes = _state_changes(caplog)
     caplog.clear()
-    _stock(monkeypatch)
-    stock = run_case(region, base_data(region), answers=ANSWERS)
+    with as_shipped():
+        stock = run_case(region, base_data(region), answers=ANSWERS)
     assert (ours.outcome(), ours.outcome_reason()) == (stock.outcome(), stock.outcome_reason())
     assert len(changes) > 50 and changes == _state_changes(caplog)
 
@@ -73,13 +67,13 @@ def _run_nested(caplog) -> list:
     return _state_changes(caplog)
 
 
-def test_a_workflow_with_a_subprocess_runs_as_with_the_stock_walks(caplog, monkeypatch):
+def test_a_workflow_with_a_subprocess_runs_as_with_the_stock_walks(caplog):
     """A BPMN workflow's get_tasks finds its sub-processes' tasks too, which its task dict does not hold:
     the tasks inside an embedded sub-process (a parallel join among them) must run as before."""
     caplog.set_level(logging.DEBUG, logger="spiff.task")
     ours = _run_nested(caplog)
-    _stock(monkeypatch)
-    stock = _run_nested(caplog)
+    with as_shipped():
+        stock = _run_nested(caplog)
     assert len(ours) > 20 and ours == stock
 
 
