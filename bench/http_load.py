@@ -17,6 +17,7 @@ import sys
 import threading
 import time
 from concurrent.futures import ProcessPoolExecutor
+from contextlib import contextmanager
 from datetime import datetime, timedelta
 from pathlib import Path
 
@@ -50,6 +51,17 @@ def start_server(url: str, api_processes: int, background: bool = True, api_thre
         time.sleep(0.5)
     os.killpg(process.pid, 15)
     raise RuntimeError("the production shape did not become ready; see /tmp/bench-http-server.log")
+
+
+@contextmanager
+def running_server(url: str, api_processes: int, background: bool = True, api_threads: int = 4):
+    """``start_server``'s process, stopped (its whole group) when the block ends."""
+    server = start_server(url, api_processes, background, api_threads)
+    try:
+        yield server
+    finally:
+        os.killpg(server.pid, 15)
+        server.wait(30)
 
 
 def token(username: str) -> dict:
@@ -283,28 +295,20 @@ def main(argv=None) -> dict:
     args = parser.parse_args(argv)
     from engine.store.db import make_engine
     url = fresh_pg(args.pg, "bench_http")
-    server = start_server(url, args.api_processes, api_threads=args.api_threads)
     engine = make_engine(url)
-    try:
+    with running_server(url, args.api_processes, api_threads=args.api_threads) as server:
         results = {"machine": machine(), "cases": phase_cases(args.cases, args.clients)}
         print("cases", results["cases"], flush=True)
         results["load_before_completions"] = os.getloadavg()
         results["completions"] = phase_completions(engine, args.clients, server.pid, args.profile)
         results["load_after_completions"] = os.getloadavg()
         print("completions", results["completions"], flush=True)
-    finally:
-        os.killpg(server.pid, 15)
-        server.wait(30)
     if args.no_list:
         return results
     # the list alone: no worker backlog
-    server = start_server(url, args.api_processes, background=False, api_threads=args.api_threads)
-    try:
+    with running_server(url, args.api_processes, background=False, api_threads=args.api_threads):
         results["list"] = phase_list(url, args.clients, args.list_requests, args.open, args.finished)
         print("list", results["list"], flush=True)
-    finally:
-        os.killpg(server.pid, 15)
-        server.wait(30)
     results["scheduler"] = phase_scheduler(engine, args.fire)
     print("scheduler", results["scheduler"], flush=True)
     print(reconcile_pass.report(results["scheduler"]["reconcile"]), flush=True)

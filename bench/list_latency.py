@@ -9,7 +9,6 @@ phase); the five regions' supervisors, then every clerk of the five regions and 
 measured before and after on the same rows.
 """
 import argparse
-import os
 import time
 from datetime import datetime
 
@@ -18,7 +17,7 @@ from sqlalchemy import text
 
 from bench import bulk, http_load
 from bench.engine_overhead import fresh_pg
-from bench.http_load import pct, start_server, token
+from bench.http_load import pct, running_server, token
 from engine.store.db import make_engine
 
 # a port of its own: bench.http_load (8222) may be running for someone else on this shared machine
@@ -72,8 +71,7 @@ def main(argv=None) -> dict:
     parser.add_argument("--page", type=int, default=1)
     args = parser.parse_args(argv)
     url = fresh_pg(args.pg, args.db) if args.build else f"{args.pg}/{args.db}"
-    server = start_server(url, args.api_processes, background=False)  # migrates, deploys, seeds users
-    try:
+    with running_server(url, args.api_processes, background=False):  # migrates, deploys, seeds users
         results = {}
         if args.build:
             started = time.perf_counter()
@@ -84,9 +82,6 @@ def main(argv=None) -> dict:
             results[role] = measure(users, args.requests, {"page": args.page})
             print(role, results[role], flush=True)
         return results
-    finally:
-        os.killpg(server.pid, 15)
-        server.wait(30)
 
 
 if __name__ == "__main__":

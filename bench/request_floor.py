@@ -9,7 +9,6 @@ sends ``GET /engine-rest/version`` (no authentication, no database) and ``GET
 the server's CPU (user and system) per request, from /proc. Run it twice side by side to compare.
 """
 import argparse
-import os
 import threading
 import time
 
@@ -44,8 +43,7 @@ def main(argv=None) -> dict:
     parser.add_argument("--pg", default="postgresql://postgres@127.0.0.1:5432")
     parser.add_argument("--requests", type=int, default=2400)
     args = parser.parse_args(argv)
-    server = http_load.start_server(fresh_pg(args.pg, "bench_floor"), 4, background=False)
-    try:
+    with http_load.running_server(fresh_pg(args.pg, "bench_floor"), 4, background=False) as server:
         admin = http_load.token("admin")
         paths = {"version": ("/engine-rest/version", None),
                  "add-working-days": ("/api/v1/calendar/add-working-days?from=2026-12-01&days=5", admin)}
@@ -56,9 +54,6 @@ def main(argv=None) -> dict:
             print(f"{name:18s} {found['per_second']:6.0f} requests/s, server CPU per request: "
                   f"user {found['user_ms']:.3f} ms, system {found['system_ms']:.3f} ms")
         return results
-    finally:
-        os.killpg(server.pid, 15)
-        server.wait(30)
 
 
 if __name__ == "__main__":
