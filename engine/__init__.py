@@ -44,7 +44,7 @@ from engine.scope import (
 )
 from engine.context import EngineContext
 from engine.background import WakeableLoop
-from engine.definitions import deploy_folder, latest_for_region, spec_cache, validate_diagram
+from engine.definitions import deploy_folder, latest_by_region, latest_for_region, spec_cache, validate_diagram
 from engine.bpmn.diff import diff_versions
 from engine.bpmn.model import CAMUNDA_NS, executable_processes, NS, process_properties
 from engine.bpmn.safe_xml import parse_bpmn_bytes
@@ -140,6 +140,7 @@ __all__ = [
     "item_name",
     "ITEM_STATUS_LABELS",
     "ItemStatus",
+    "latest_by_region",
     "latest_for_region",
     "load_calendar_year",
     "LoginFailure",

@@ -6,7 +6,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from lxml import etree
-from sqlalchemy import func, select
+from sqlalchemy import bindparam, func, select
 from sqlalchemy.orm import Session
 
 from engine.bpmn import model, structure, validation, variables
@@ -126,15 +126,30 @@ def latest_definition(session: Session, key: str, required=True) -> Definition |
     return row
 
 
+# each region's newest version of each of its process keys, newest deployment first; built once
+_NEWEST_VERSIONS = (select(Definition.region, Definition.key, func.max(Definition.version).label("v"))
+                    .group_by(Definition.region, Definition.key).subquery())
+_NEWEST_OF_REGIONS = (select(Definition).join(_NEWEST_VERSIONS, (Definition.region == _NEWEST_VERSIONS.c.region)
+                                              & (Definition.key == _NEWEST_VERSIONS.c.key)
+                                              & (Definition.version == _NEWEST_VERSIONS.c.v))
+                      .order_by(Definition.deployed_at.desc()))
+_NEWEST_OF_REGION = _NEWEST_OF_REGIONS.where(Definition.region == bindparam("region"))
+
+
 def latest_for_region(session: Session, region: str) -> Definition:
-    newest = (select(Definition.key, func.max(Definition.version).label("v"))
-              .where(Definition.region == region).group_by(Definition.key).subquery())
-    row = session.scalars(select(Definition).join(
-        newest, (Definition.key == newest.c.key) & (Definition.version == newest.c.v))
-        .order_by(Definition.deployed_at.desc())).first()
+    """The region's process: the newest version of its most recently deployed key. Raises ``NotFound``."""
+    row = session.scalars(_NEWEST_OF_REGION, {"region": region}).first()
     if row is None:
         raise NotFound(f"地区 {region} 尚未部署流程", field="region")
     return row
+
+
+def latest_by_region(session: Session) -> dict[str, Definition]:
+    """``latest_for_region`` of every region that has a deployed process, in one query."""
+    latest = {}
+    for row in session.scalars(_NEWEST_OF_REGIONS):
+        latest.setdefault(row.region, row)  # the first of a region is its most recently deployed
+    return latest
 
 
 def deploy_folder(session: Session, bpmn_root: Path, now, **kwargs) -> list[Definition]:

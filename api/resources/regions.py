@@ -4,7 +4,7 @@ from api.auth import login_required
 from api.extensions import Blueprint, db
 from api.schemas import RegionSummary
 from api.services import region_registry
-from engine import latest_for_region, notices, NotFound
+from engine import latest_by_region, latest_for_region, notices, NotFound
 
 blp = Blueprint("regions", __name__, url_prefix="/api/v1/regions", description="地区、事项与表单")
 
@@ -22,11 +22,8 @@ def _item_limits(definition) -> dict:
     return limits
 
 
-def summary(region) -> dict:
-    try:
-        definition = latest_for_region(db.session, region.code)
-    except NotFound:
-        definition = None
+def summary(region, definition) -> dict:
+    """The region as ``GET /regions`` shows it, with its latest deployed process (None: none deployed)."""
     limits = _item_limits(definition)
     form = _form_or_none(region)
     return {"code": region.code, "name": region.name, "promise_working_days": region.promise_working_days,
@@ -50,14 +47,20 @@ def _form_or_none(region):
 @blp.response(200, RegionSummary(many=True))
 @login_required()
 def list_regions():
-    return [summary(r) for r in region_registry().all()]
+    latest = latest_by_region(db.session)
+    return [summary(r, latest.get(r.code)) for r in region_registry().all()]
 
 
 @blp.route("/<code>")
 @blp.response(200, RegionSummary)
 @login_required()
 def get_region(code):
-    return summary(region_registry().get(code))
+    region = region_registry().get(code)
+    try:
+        definition = latest_for_region(db.session, region.code)
+    except NotFound:
+        definition = None
+    return summary(region, definition)
 
 
 @blp.route("/<code>/form-schema")
