@@ -5,7 +5,7 @@
 
 (a) bare SpiffWorkflow in memory; (b) bare SpiffWorkflow saving and loading its JSON (stock serializer,
 spec embedded) around every task — the floor of any persisted engine. Both run SpiffWorkflow as shipped:
-the engine's replacements of its internals (engine/bpmn/joins.py, state_changes.py, task_walks.py) are
+the engine's replacements of its internals (every one recorded in engine/bpmn/replacements.py) are
 put back for them, so the floor does not get cheaper with the engine's own work; (b') is (b) with them,
 a stricter floor, reported beside it; (c) our engine (start_case,
 tasks.claim/complete, external.fetch_and_lock/complete; no HTTP) on SQLite and on PostgreSQL, its service

@@ -82,19 +82,19 @@ def _threads(n: int, fn) -> list:
     return results
 
 
-def _timed(threads: int, jobs_of, call) -> tuple[int, list[float], int, float]:
-    """``threads`` threads, each with its own keep-alive connection, timing ``call(session, job)`` (True when it
-    succeeded) for every job of ``jobs_of(thread index)``: (calls, latencies, errors, CPU seconds of
-    this client process meanwhile)."""
+def timed_calls(threads: int, jobs_of, call) -> tuple[int, list[float], int, float]:
+    """``threads`` threads, each with its own keep-alive connection, timing ``call(client, job)`` (True
+    when it succeeded) for every job of ``jobs_of(thread index)``: (calls, latencies, errors, CPU seconds
+    of this client process meanwhile)."""
     cpu = time.process_time()
     def run(i):
-        session, lat, errors = KeepAliveClient(BASE), [], 0
+        client, lat, errors = KeepAliveClient(BASE), [], 0
         for job in jobs_of(i):
             started = time.perf_counter()
-            ok = call(session, job)
+            ok = call(client, job)
             lat.append(time.perf_counter() - started)
             errors += not ok
-        session.close()
+        client.close()
         return lat, errors
     out = _threads(threads, run)
     return (sum(len(lat) for lat, _ in out), [x for lat, _ in out for x in lat], sum(e for _, e in out),
@@ -104,8 +104,8 @@ def _timed(threads: int, jobs_of, call) -> tuple[int, list[float], int, float]:
 def create_cases(args) -> tuple[int, list[float], int]:
     headers, count, threads = args
     body = {"region": qinbei.REGION, "items": qinbei.ALL_ITEMS, "form": qinbei.sample_form()}
-    return _timed(threads, lambda _: range(count // threads),
-                  lambda session, _: session.post("/api/v1/cases", headers, body)
+    return timed_calls(threads, lambda _: range(count // threads),
+                  lambda client, _: client.post("/api/v1/cases", headers, body)
                   .status_code == 201)
 
 
@@ -113,17 +113,17 @@ def complete_tasks(args) -> tuple[int, list[float], int]:
     headers, task_ids, threads = args
     answer = {"data": qinbei.answer_for("acceptance_review")}
 
-    def claim_and_complete(session, task_id) -> bool:
-        claimed = session.post(f"/api/v1/tasks/{task_id}/claim", headers)
-        completed = session.post(f"/api/v1/tasks/{task_id}/complete", headers, answer)
+    def claim_and_complete(client, task_id) -> bool:
+        claimed = client.post(f"/api/v1/tasks/{task_id}/claim", headers)
+        completed = client.post(f"/api/v1/tasks/{task_id}/complete", headers, answer)
         return claimed.status_code == 200 and completed.status_code == 200
-    return _timed(threads, lambda i: task_ids[i::threads], claim_and_complete)
+    return timed_calls(threads, lambda i: task_ids[i::threads], claim_and_complete)
 
 
 def list_tasks(args) -> tuple[int, list[float], int]:
     headers_list, count, threads = args
-    return _timed(threads, lambda i: (headers_list[(i + n) % len(headers_list)] for n in range(count // threads)),
-                  lambda session, headers: session.get("/api/v1/tasks", headers).status_code == 200)
+    return timed_calls(threads, lambda i: (headers_list[(i + n) % len(headers_list)] for n in range(count // threads)),
+                  lambda client, headers: client.get("/api/v1/tasks", headers).status_code == 200)
 
 
 def in_parallel(fn, jobs: list, client_cpu: list | None = None) -> tuple[float, int, list[float], int]:

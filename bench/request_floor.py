@@ -9,31 +9,21 @@ sends ``GET /engine-rest/version`` (no authentication, no database) and ``GET
 the server's CPU (user and system) per request, from /proc. Run it twice side by side to compare.
 """
 import argparse
-import threading
 import time
 
 from bench import cpu, http_load
 from bench.engine_overhead import fresh_pg
-from bench.http_client import KeepAliveClient
 
 CONNECTIONS = 8
 
 
 def measure(server_pid: int, path: str, headers: dict | None, total: int) -> dict:
-    def send():
-        client = KeepAliveClient(http_load.BASE)
-        for _ in range(total // CONNECTIONS):
-            if client.get(path, headers).status_code != 200:
-                raise RuntimeError(f"{path} failed")
-        client.close()
-    threads = [threading.Thread(target=send) for _ in range(CONNECTIONS)]
     before, started = cpu.tree_user_system(server_pid), time.perf_counter()
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join()
+    sent, _, errors, _ = http_load.timed_calls(CONNECTIONS, lambda _: range(total // CONNECTIONS),
+                                               lambda client, _: client.get(path, headers).status_code == 200)
     after, elapsed = cpu.tree_user_system(server_pid), time.perf_counter() - started
-    sent = CONNECTIONS * (total // CONNECTIONS)
+    if errors:
+        raise RuntimeError(f"{path}: {errors} of {sent} requests failed")
     return {"requests": sent, "per_second": sent / elapsed,
             "user_ms": 1000 * (after[0] - before[0]) / sent, "system_ms": 1000 * (after[1] - before[1]) / sent}
 

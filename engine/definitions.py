@@ -136,10 +136,11 @@ _NEWEST_OF_REGIONS = (select(Definition).join(_NEWEST_VERSIONS, (Definition.regi
 _NEWEST_OF_REGION = _NEWEST_OF_REGIONS.where(Definition.region == bindparam("region"))
 
 
-def latest_for_region(session: Session, region: str) -> Definition:
-    """The region's process: the newest version of its most recently deployed key. Raises ``NotFound``."""
+def latest_for_region(session: Session, region: str, required=True) -> Definition | None:
+    """The region's process: the newest version of its most recently deployed key. None if the region
+    has none and not ``required`` (else ``NotFound``)."""
     row = session.scalars(_NEWEST_OF_REGION, {"region": region}).first()
-    if row is None:
+    if row is None and required:
         raise NotFound(f"地区 {region} 尚未部署流程", field="region")
     return row
 

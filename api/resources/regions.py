@@ -4,7 +4,7 @@ from api.auth import login_required
 from api.extensions import Blueprint, db
 from api.schemas import RegionSummary
 from api.services import region_registry
-from engine import latest_by_region, latest_for_region, notices, NotFound
+from engine import latest_by_region, latest_for_region, notices
 
 blp = Blueprint("regions", __name__, url_prefix="/api/v1/regions", description="地区、事项与表单")
 
@@ -56,11 +56,7 @@ def list_regions():
 @login_required()
 def get_region(code):
     region = region_registry().get(code)
-    try:
-        definition = latest_for_region(db.session, region.code)
-    except NotFound:
-        definition = None
-    return summary(region, definition)
+    return summary(region, latest_for_region(db.session, region.code, required=False))
 
 
 @blp.route("/<code>/form-schema")

@@ -15,6 +15,7 @@ from SpiffWorkflow.util.task import TaskState
 
 from engine.bpmn.replacements import replace
 
+
 def _check_threshold_unstructured(self, my_task) -> bool:
     waiting_inputs = set(self.inputs)
 

@@ -16,6 +16,7 @@ from SpiffWorkflow.util.task import TaskState
 
 from engine.bpmn.replacements import replace
 
+
 def _set_state(self, value: int) -> None:
     if value != self.state:
         elapsed = time.time() - self.last_state_change

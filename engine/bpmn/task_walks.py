@@ -31,6 +31,7 @@ from SpiffWorkflow.workflow import Workflow
 
 from engine.bpmn.replacements import replace
 
+
 def get_tasks(self, first_task=None, **kwargs):
     # a BPMN workflow's walk descends into its sub-processes, whose tasks its dict does not hold
     if first_task is None and kwargs.keys() == {"state"} and not _has_subprocesses(self):
