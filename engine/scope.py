@@ -16,7 +16,7 @@ Audiences:
 """
 from dataclasses import dataclass, field
 
-from sqlalchemy import false, literal, or_, select, true
+from sqlalchemy import Boolean, and_, bindparam, exists, false, literal, or_, select, true
 from sqlalchemy.dialects.postgresql import JSONB
 
 from engine.errors import Forbidden
@@ -91,6 +91,24 @@ def may_work_task(actor: Actor, task) -> bool:
     if not set(actor.groups) & set(task.candidate_groups or ()):
         return False
     return _institution_ok(actor, task.institution)
+
+
+# ``may_work_task`` (admins: any task) for one statement built once: the actor comes as bound values
+# (``work_scope_values``), not as a condition built per clerk
+BOUND_WORK_SCOPE = or_(
+    bindparam("scope_anyone", type_=Boolean()),
+    and_(Task.region == bindparam("scope_region"),
+         exists().where(TaskCandidate.task_id == Task.id,
+                        TaskCandidate.group.in_(bindparam("scope_groups", expanding=True))),
+         or_(bindparam("scope_any_institution", type_=Boolean()), Task.institution.is_(None),
+             Task.institution == bindparam("scope_institution"))))
+
+
+def work_scope_values(actor: Actor) -> dict:
+    clerk = actor.role == Role.CLERK
+    return {"scope_anyone": actor.is_admin, "scope_region": actor.region if clerk else None,
+            "scope_groups": list(actor.groups) if clerk else [], "scope_any_institution": actor.institution is None,
+            "scope_institution": actor.institution}
 
 
 def _groups_work(actor: Actor, by_keys: bool):

@@ -17,6 +17,7 @@ from typing import Protocol
 from sqlalchemy import bindparam, or_, select, update
 
 from engine.background import WakeableLoop
+from engine.store.transaction import autocommit_connection
 from engine.store.models import OutboxMessage
 
 log = logging.getLogger(__name__)
@@ -95,7 +96,7 @@ def dispatch(session, notifier: Notifier, now, limit: int = 100) -> int:
     Each statement here is a transaction of its own (the claim, each message marked sent the moment it
     went, a release): they run in autocommit, which spares each a BEGIN and a COMMIT round trip."""
     session.commit()  # whatever the caller's session held ends here, before the claim, as it always did
-    connection = session.connection(execution_options={"isolation_level": "AUTOCOMMIT"})
+    connection = autocommit_connection(session)
     try:
         claimed = connection.execute(CLAIM_BATCH, {
             "now": now, "limit": limit, "until": now + timedelta(seconds=CLAIM_SECONDS)}).all()

@@ -86,6 +86,28 @@ def test_each_caller_lists_exactly_the_open_tasks_they_may_take(app, client, clo
     assert _ids(User(client, "q.tax")) == []
 
 
+def test_each_clerk_claims_exactly_the_ready_tasks_they_may_take(app, client, clock):
+    """The claim's scope is a condition of its UPDATE (bound values, one statement): it must admit what
+    ``may_work_task`` admits and nothing else; a refusal outside the scope says 403, not 409."""
+    case_id, _ = _case(client)
+    rows = [{"id": f"c{n}", "region": region, "candidate_groups": groups, "institution": institution,
+             "state": "ready", "due_at": clock.now(), "created_at": clock.now()}
+            for n, (region, groups, institution) in enumerate(product((REGION, OTHER), GROUPS, INSTITUTIONS))]
+    _add_tasks(app, case_id, rows)
+    for username in CLERKS:
+        user, admitted = User(client, username), set(_expected(app, username)) & {r["id"] for r in rows}
+        for row in rows:
+            answer = user.post(f"/api/v1/tasks/{row['id']}/claim")
+            if row["id"] in admitted:
+                assert (answer.status_code, answer.get_json()["assignee"]) == (200, username), (username, row)
+                assert user.post(f"/api/v1/tasks/{row['id']}/unclaim").status_code == 200
+            else:
+                assert answer.status_code == 403, (username, row, answer.get_json())
+    admin = User(client, "admin")
+    assert admin.post("/api/v1/tasks/c0/claim").get_json()["assignee"] == "admin"
+    assert User(client, "q.health").post("/api/v1/tasks/c0/claim").status_code == 409  # taken: in scope
+
+
 def _expected(app, username) -> list[str]:
     """The open tasks ``may_work_task`` (the engine's rule) lets the user take, by due date."""
     with app.app_context():

@@ -63,11 +63,16 @@ def start_accepted_case(ctx, items=None, phone=None):
 def statements_during(ctx, action, pattern: str = "") -> list[str]:
     """The SQL the session's engine sends while ``action()`` runs: those matching ``pattern`` (a regex
     searched in each statement)."""
+    return [statement for statement, _ in sent_during(ctx, action) if re.search(pattern, statement)]
+
+
+def sent_during(ctx, action) -> list[tuple[str, bool]]:
+    """Each statement the session's engine sends while ``action()`` runs, and whether its connection was
+    in autocommit (the statement its own transaction: no BEGIN or COMMIT round trip around it)."""
     engine, seen = ctx.session.get_bind(), []
 
     def record(conn, cursor, statement, *args):
-        if re.search(pattern, statement):
-            seen.append(statement)
+        seen.append((statement, bool(getattr(conn.connection.dbapi_connection, "autocommit", False))))
 
     event.listen(engine, "before_cursor_execute", record)
     try:
