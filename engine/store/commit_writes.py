@@ -11,9 +11,10 @@ from functools import cache
 
 import orjson
 from sqlalchemy import bindparam, delete, event, insert, text, update
-from sqlalchemy.orm import scoped_session, Session
+from sqlalchemy.orm import Session
 from sqlalchemy.orm.exc import StaleDataError
 
+from engine.store.db import own_session
 from engine.store.taken_rows import take_new, take_updates
 
 PENDING_INSERTS, PENDING_DELETES = "engine.pending_inserts", "engine.pending_deletes"
@@ -40,7 +41,7 @@ def delete_later(session: Session, column, values) -> None:
 def _queue(session: Session, name: str) -> dict:
     queue = session.info.get(name)
     if queue is None:  # the transaction's first queued write
-        own = session.registry() if isinstance(session, scoped_session) else session  # Flask-SQLAlchemy's
+        own = own_session(session)
         if not own.in_transaction():
             own.begin()  # the queue ends with this transaction, even one that has not touched the database
         queue = session.info[name] = {}

@@ -8,7 +8,7 @@ from psycopg.pq import ConnStatus
 from sqlalchemy import create_engine, event
 from sqlalchemy.engine import Engine
 from sqlalchemy.exc import DisconnectionError
-from sqlalchemy.orm import sessionmaker
+from sqlalchemy.orm import scoped_session, Session, sessionmaker
 
 MIGRATIONS = Path(__file__).parent / "migrations"
 
@@ -63,6 +63,12 @@ def sqlite_pragmas(dbapi_connection, _record):
     cursor.execute("PRAGMA busy_timeout=30000")
     cursor.execute("PRAGMA foreign_keys=ON")
     cursor.close()
+
+
+def own_session(session) -> Session:
+    """The session itself behind a scoped session (Flask-SQLAlchemy's), which proxies only part of its
+    interface."""
+    return session.registry() if isinstance(session, scoped_session) else session
 
 
 def make_session_factory(url_or_engine) -> sessionmaker:

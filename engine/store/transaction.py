@@ -2,10 +2,10 @@
 from contextlib import contextmanager
 
 from sqlalchemy import text
-from sqlalchemy.orm import scoped_session
 from sqlalchemy.orm.exc import StaleDataError
 
 from engine.errors import Conflict
+from engine.store.db import own_session
 
 
 @contextmanager
@@ -47,7 +47,6 @@ def autocommit_connection(session):
     """The session's connection in autocommit: each statement its own transaction, with no BEGIN and
     COMMIT round trip around it. Whatever the session held is committed first (the option can only be
     set at a transaction's start); the session's next commit gives the connection back."""
-    own = session.registry() if isinstance(session, scoped_session) else session  # Flask-SQLAlchemy's
-    if own.in_transaction():
+    if own_session(session).in_transaction():
         session.commit()
     return session.connection(execution_options={"isolation_level": "AUTOCOMMIT"})
