@@ -5,8 +5,10 @@ from datetime import date, datetime
 from functools import cache
 
 from sqlalchemy import JSON, Boolean, Date, DateTime, Float, Integer, String, Text, inspect
-from sqlalchemy.orm import Session, make_transient_to_detached
-from sqlalchemy.orm.attributes import instance_dict, set_committed_value
+from sqlalchemy.orm import Session
+from sqlalchemy.orm.attributes import instance_state, set_committed_value
+
+from engine.store.db import own_session
 
 # what JSON carries as it is; dates and times come as ISO text (PostgreSQL's to_json)
 _AS_IS = (String, Text, Integer, Float, Boolean, JSON)
@@ -36,9 +38,14 @@ def readable(model) -> tuple | None:
 def attach(session: Session, model, rows: list, typed: bool = False) -> list:
     """The rows (column name -> value) as persistent ``model`` objects of ``session``, their values as
     loaded (nothing to write); an object the session holds already takes the row's values
-    (``populate_existing``). ``typed``: the values are Python's already (a Core row), not JSON's."""
+    (``populate_existing``). ``typed``: the values are Python's already (a Core row), not JSON's.
+
+    A new object is put in the identity map as the ORM's own loading puts a row's object there
+    (``loading._instance``): ``session.add`` of a detached object cost a cascade walk each."""
     plan, mapper = readable(model), inspect(model)
     key = mapper.get_property_by_column(mapper.primary_key[0]).key
+    own = own_session(session)
+    identity_map, session_id = own.identity_map, own.hash_key
     objects = []
     for row in rows:
         if typed:
@@ -46,15 +53,17 @@ def attach(session: Session, model, rows: list, typed: bool = False) -> list:
         else:
             values = {attr: (convert(row[name]) if convert and row[name] is not None else row[name])
                       for attr, name, convert in plan}
-        held = session.identity_map.get(mapper.identity_key_from_primary_key([values[key]]))
+        identity = mapper.identity_key_from_primary_key([values[key]])
+        held = identity_map.get(identity)
         if held is not None:
             for attr, value in values.items():
                 set_committed_value(held, attr, value)
             objects.append(held)
             continue
         obj = mapper.class_manager.new_instance()
-        instance_dict(obj).update(values)
-        make_transient_to_detached(obj)  # the values are its committed state, its key set
-        session.add(obj)
+        state = instance_state(obj)
+        state.dict.update(values)  # every column (``readable``): nothing left to load
+        state.key, state.identity_token, state.session_id = identity, None, session_id
+        identity_map._add_unpresent(state, identity)  # noqa: SLF001 (what the ORM's loading calls)
         objects.append(obj)
     return objects
