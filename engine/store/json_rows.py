@@ -16,11 +16,11 @@ _AS_IS = (String, Text, Integer, Float, Boolean, JSON)
 
 @cache
 def readable(model) -> tuple | None:
-    """(attribute, column name, converter) of every column of ``model``, or None if a column's type does
-    not come back whole from JSON (then the caller reads the table itself)."""
+    """(attribute, column name, converter, deferred) of every column of ``model``, or None if a column's
+    type does not come back whole from JSON (then the caller reads the table itself)."""
     mapper, plan = inspect(model), []
     for prop in mapper.column_attrs:
-        if len(prop.columns) != 1 or prop.deferred:
+        if len(prop.columns) != 1:
             return None
         kind = prop.columns[0].type
         if isinstance(kind, DateTime):
@@ -31,18 +31,31 @@ def readable(model) -> tuple | None:
             convert = None
         else:
             return None
-        plan.append((prop.key, prop.columns[0].name, convert))
+        plan.append((prop.key, prop.columns[0].name, convert, bool(prop.deferred)))
     return tuple(plan)
+
+
+def _read_in(plan: tuple, row) -> tuple[tuple, list]:
+    """The plan's columns the row holds, and the attributes of those it leaves out: deferred ones only
+    (left unloaded, as the ORM's load leaves them: read when first asked for)."""
+    present = tuple((attr, name, convert) for attr, name, convert, _ in plan if name in row)
+    absent = [attr for attr, name, _, _ in plan if name not in row]
+    if any(not deferred for _, name, _, deferred in plan if name not in row):
+        raise ValueError(f"the rows lack columns that are not deferred: {absent}")
+    return present, absent
 
 
 def attach(session: Session, model, rows: list, typed: bool = False) -> list:
     """The rows (column name -> value) as persistent ``model`` objects of ``session``, their values as
     loaded (nothing to write); an object the session holds already takes the row's values
-    (``populate_existing``). ``typed``: the values are Python's already (a Core row), not JSON's.
+    (``populate_existing``). ``typed``: the values are Python's already (a Core row), not JSON's. The
+    rows hold every column but deferred ones, which they may leave out.
 
     A new object is put in the identity map as the ORM's own loading puts a row's object there
     (``loading._instance``): ``session.add`` of a detached object cost a cascade walk each."""
-    plan, mapper = readable(model), inspect(model)
+    if not rows:
+        return []
+    (plan, absent), mapper = _read_in(readable(model), rows[0]), inspect(model)  # one shape for all rows
     key = mapper.get_property_by_column(mapper.primary_key[0]).key
     own = own_session(session)
     identity_map, session_id = own.identity_map, own.hash_key
@@ -58,11 +71,13 @@ def attach(session: Session, model, rows: list, typed: bool = False) -> list:
         if held is not None:
             for attr, value in values.items():
                 set_committed_value(held, attr, value)
+            if absent:  # what it held of them may be older than the row: read again when asked for
+                own.expire(held, absent)
             objects.append(held)
             continue
         obj = mapper.class_manager.new_instance()
         state = instance_state(obj)
-        state.dict.update(values)  # every column (``readable``): nothing left to load
+        state.dict.update(values)
         state.key, state.identity_token, state.session_id = identity, None, session_id
         identity_map._add_unpresent(state, identity)  # noqa: SLF001 (what the ORM's loading calls)
         objects.append(obj)

@@ -139,11 +139,23 @@ _OPEN = ", ".join(f"'{state}'" for state in OPEN_TASK_STATES)
 _WITH_ROWS = (
     literal_column(f"(SELECT json_agg(t) FROM tasks t WHERE t.case_id = cases.id AND t.state IN ({_OPEN}))",
                    JSON).label("open_tasks"),
-    literal_column("(SELECT json_agg(i) FROM case_items i WHERE i.case_id = cases.id)", JSON).label("items"),
+    literal_column("(SELECT json_agg(i) FROM case_items i WHERE i.case_id = cases.id)", JSON).label("case_items"),
     literal_column("cases.xmin = (SELECT seen.xmin FROM cases seen WHERE seen.id = cases.id)",
                    Boolean).label("fresh"))
-STEP_OF_TASK = CASE_OF_TASK_LOCKED.add_columns(*_WITH_ROWS)
-STEP_OF_TASK_WITH_STATE = CASE_OF_TASK_LOCKED_WITH_STATE.add_columns(*_WITH_ROWS)
+
+
+def _step_read(with_state: bool):
+    """The case's columns (its state only ``with_state``), locked, with its open tasks and items: Core,
+    whose rows ``json_rows.attach`` makes the session's objects (the ORM's entity loading cost more than
+    the database's work)."""
+    cases = Case.__table__
+    columns = [column for column in cases.c if with_state or column.key != "state"]
+    return (select(*columns, *_WITH_ROWS).where(cases.c.id == _CASE_ID_OF_TASK)
+            .with_for_update())
+
+
+_CASE_ID_OF_TASK = select(Task.case_id).where(Task.id == bindparam("task_id")).scalar_subquery()
+STEP_OF_TASK, STEP_OF_TASK_WITH_STATE = _step_read(False), _step_read(True)
 
 
 def step_of_task(ctx, task_id: str) -> tuple[Case, dict[str, Task], dict[str, CaseItem] | None]:
@@ -156,14 +168,15 @@ def step_of_task(ctx, task_id: str) -> tuple[Case, dict[str, Task], dict[str, Ca
         case = case_of_task(ctx, task_id)
         return case, runtime.open_task_rows(ctx, case.id), None
     held = runtime.workflow_cache.may_hold_task(task_id)
-    row = ctx.session.execute(STEP_OF_TASK if held else STEP_OF_TASK_WITH_STATE, {"task_id": task_id}).first()
+    row = ctx.session.connection().execute(STEP_OF_TASK if held else STEP_OF_TASK_WITH_STATE,
+                                           {"task_id": task_id}).first()
     if row is None:
         raise NotFound("任务不存在", field="task_id")
-    case = row[0]
+    [case] = json_rows.attach(ctx.session, Case, [row._mapping], typed=True)
     if not row.fresh:  # a step committed while this one waited for the case's lock
         return case, runtime.open_task_rows(ctx, case.id), None
     tasks = json_rows.attach(ctx.session, Task, row.open_tasks or [])
-    items = json_rows.attach(ctx.session, CaseItem, row.items or [])
+    items = json_rows.attach(ctx.session, CaseItem, row.case_items or [])
     return case, {t.id: t for t in tasks}, {i.item: i for i in items}
 
 
