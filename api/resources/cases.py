@@ -106,7 +106,7 @@ def list_cases(query):
     if query.get("status"):
         stmt = stmt.where(Case.status == query["status"])
     total = db.session.scalar(select(func.count()).select_from(stmt.subquery()))
-    rows = db.session.scalars(stmt.order_by(Case.submitted_at.desc())
+    rows = db.session.scalars(stmt.order_by(Case.submitted_at.desc(), Case.id)  # id: a stable page order
                               .offset((query["page"] - 1) * query["per_page"]).limit(query["per_page"])).all()
     family = actor.role == Role.FAMILY
     return {"items": [case_row(c, for_family=family) for c in rows], "total": total, "page": query["page"],

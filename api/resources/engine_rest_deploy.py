@@ -26,7 +26,7 @@ def _base_url() -> str:
 @login_required(Role.ADMIN)
 def list_deployments():
     """Deployments, newest first; Camunda's filters ``id``, ``name``, ``nameLike``, ``source`` are honoured."""
-    query = select(Deployment).order_by(Deployment.deployed_at.desc())
+    query = select(Deployment).order_by(Deployment.deployed_at.desc(), Deployment.id)  # id: stable pages
     args = request.args
     if args.get("id"):
         query = query.where(Deployment.id == args["id"])

@@ -115,7 +115,8 @@ def list_tasks(query):
         # a small scope is found whole by the keys and sorted; a large one is read in due order from
         # the region's index until the page is full, each task checked against its candidate rows
         stmt = _filtered(query, actor, now, by_keys=False)
-    tasks = db.session.scalars(stmt.order_by(SORTS[query.get("sort", "due_at")], Task.created_at)
+    # the id last: tasks opened in one second share both times, and pages must not repeat or skip one
+    tasks = db.session.scalars(stmt.order_by(SORTS[query.get("sort", "due_at")], Task.created_at, Task.id)
                                .offset((page - 1) * per_page).limit(per_page)).all()
     applicants = _applicants(t.case_id for t in tasks)
     # the rows are built as TaskOut's fields already (its times as the JSON provider writes them):
