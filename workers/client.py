@@ -1,7 +1,10 @@
-"""A small client of our Camunda-7-shaped /engine-rest external-task API (requests)."""
+"""A small client of our Camunda-7-shaped /engine-rest external-task API (urllib3's pool: a worker's
+every completion is a request, and requests' layers above the pool cost it more CPU than the rest of
+the call; bench/NOTES.md)."""
 import json
 
-import requests
+import urllib3
+from urllib3.exceptions import HTTPError
 
 
 class EngineRestError(Exception):
@@ -33,40 +36,47 @@ def typed_variables(values: dict) -> dict:
 
 class EngineRestClient:
     """Basic credentials are traded once for a bearer token when the server offers one (checking a
-    password hash on every poll is slow by design); a 401 trades again."""
+    password hash on every poll is slow by design); a 401 trades again. Connections are kept alive.
+    A connection failure raises urllib3's ``HTTPError`` (no retries here: the worker's loop retries)."""
 
     def __init__(self, url: str, user: str | None = None, password: str | None = None,
                  token: str | None = None, timeout: float = 30.0):
         self.url, self.base = url.rstrip("/"), url.rstrip("/") + "/engine-rest"
         self.user, self.password = user, password or ""
-        self.session = requests.Session()
+        self.http = urllib3.PoolManager(maxsize=2, retries=False)
+        self.headers = {"Content-Type": "application/json"}
         self.timeout = timeout
         if token:
-            self.session.headers["Authorization"] = f"Bearer {token}"
+            self.headers["Authorization"] = f"Bearer {token}"
         elif user:
             self._login()
 
+    def _send(self, url: str, body: dict, timeout: float | None = None):
+        return self.http.request("POST", url, body=json.dumps(body).encode(), headers=self.headers,
+                                 timeout=timeout or self.timeout)
+
     def _login(self) -> None:
+        self.headers.pop("Authorization", None)
         try:
-            response = self.session.post(f"{self.url}/api/v1/auth/token", timeout=self.timeout,
-                                         json={"username": self.user, "password": self.password})
-        except requests.RequestException:
+            response = self._send(f"{self.url}/api/v1/auth/token",
+                                  {"username": self.user, "password": self.password})
+        except HTTPError:
             response = None
-        if response is not None and response.status_code == 200 and "access_token" in response.json():
-            self.session.auth = None
-            self.session.headers["Authorization"] = f"Bearer {response.json()['access_token']}"
+        token = _json(response).get("access_token") if response is not None and response.status == 200 else None
+        if token:
+            self.headers["Authorization"] = f"Bearer {token}"
         else:  # a plain Camunda engine: HTTP Basic on every request
-            self.session.headers.pop("Authorization", None)
-            self.session.auth = (self.user, self.password)
+            self.headers["Authorization"] = urllib3.make_headers(basic_auth=f"{self.user}:{self.password}")[
+                "authorization"]
 
     def _post(self, path: str, body: dict, timeout: float | None = None):
-        response = self.session.post(f"{self.base}{path}", json=body, timeout=timeout or self.timeout)
-        if response.status_code == 401 and self.user:
+        response = self._send(f"{self.base}{path}", body, timeout)
+        if response.status == 401 and self.user:
             self._login()
-            response = self.session.post(f"{self.base}{path}", json=body, timeout=timeout or self.timeout)
-        if response.status_code not in (200, 204):
-            raise EngineRestError(response.status_code, response.text)
-        return response.json() if response.status_code == 200 else None
+            response = self._send(f"{self.base}{path}", body, timeout)
+        if response.status not in (200, 204):
+            raise EngineRestError(response.status, response.data.decode("utf-8", "replace"))
+        return json.loads(response.data) if response.status == 200 else None
 
     def fetch_and_lock(self, worker_id: str, topics: list[str], max_tasks: int, lock_ms: int,
                        wait_ms: int) -> list[dict]:
@@ -89,3 +99,12 @@ class EngineRestClient:
         self._post(f"/external-task/{task_id}/bpmnError",
                    {"workerId": worker_id, "errorCode": code, "errorMessage": message,
                     "variables": typed_variables(variables)})
+
+
+def _json(response) -> dict:
+    """A login's answer, or nothing if it is not JSON (a server that has no such endpoint)."""
+    try:
+        found = json.loads(response.data)
+    except ValueError:
+        return {}
+    return found if isinstance(found, dict) else {}
