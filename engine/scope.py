@@ -105,6 +105,7 @@ BOUND_WORK_SCOPE = or_(
 
 
 def work_scope_values(actor: Actor) -> dict:
+    """The actor as ``BOUND_WORK_SCOPE``'s values: an admin any task, a clerk their own, anyone else none."""
     clerk = actor.role == Role.CLERK
     return {"scope_anyone": actor.is_admin, "scope_region": actor.region if clerk else None,
             "scope_groups": list(actor.groups) if clerk else [], "scope_any_institution": actor.institution is None,

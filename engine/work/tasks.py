@@ -7,7 +7,7 @@ from sqlalchemy.orm.attributes import set_committed_value
 from engine.work import cases, runtime
 from engine.notify import timeline
 from engine.scope import Actor, BOUND_WORK_SCOPE, may_work_task, require, work_scope_values
-from engine.errors import Conflict, Forbidden, Invalid, InvalidTransition, NotFound, Problem
+from engine.errors import Conflict, Invalid, InvalidTransition, NotFound, Problem
 from engine.definitions import DeployedVersion, spec_cache
 from engine.store import json_rows
 from engine.store.models import AuditEntry, CaseEvent, Task
