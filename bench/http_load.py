@@ -105,8 +105,7 @@ def create_cases(args) -> tuple[int, list[float], int]:
     headers, count, threads = args
     body = {"region": qinbei.REGION, "items": qinbei.ALL_ITEMS, "form": qinbei.sample_form()}
     return timed_calls(threads, lambda _: range(count // threads),
-                  lambda client, _: client.post("/api/v1/cases", headers, body)
-                  .status_code == 201)
+                       lambda client, _: client.post("/api/v1/cases", headers, body).status_code == 201)
 
 
 def complete_tasks(args) -> tuple[int, list[float], int]:
@@ -123,7 +122,7 @@ def complete_tasks(args) -> tuple[int, list[float], int]:
 def list_tasks(args) -> tuple[int, list[float], int]:
     headers_list, count, threads = args
     return timed_calls(threads, lambda i: (headers_list[(i + n) % len(headers_list)] for n in range(count // threads)),
-                  lambda client, headers: client.get("/api/v1/tasks", headers).status_code == 200)
+                       lambda client, headers: client.get("/api/v1/tasks", headers).status_code == 200)
 
 
 def in_parallel(fn, jobs: list, client_cpu: list | None = None) -> tuple[float, int, list[float], int]:

@@ -95,8 +95,7 @@ def dispatch(session, notifier: Notifier, now, limit: int = 100) -> int:
 
     Each statement here is a transaction of its own (the claim, each message marked sent the moment it
     went, a release): they run in autocommit, which spares each a BEGIN and a COMMIT round trip."""
-    session.commit()  # whatever the caller's session held ends here, before the claim, as it always did
-    connection = autocommit_connection(session)
+    connection = autocommit_connection(session)  # whatever the caller's session held is committed first
     try:
         claimed = connection.execute(CLAIM_BATCH, {
             "now": now, "limit": limit, "until": now + timedelta(seconds=CLAIM_SECONDS)}).all()

@@ -1,5 +1,5 @@
-"""ORM objects from rows PostgreSQL sent as JSON (``json_agg`` of a table's rows), put in the session as
-loaded rows, as the ORM's own load would: a step reads its case, open tasks and items in one statement
+"""ORM objects from rows a statement sent (as JSON: ``json_agg`` of a table's rows; or as a Core row), put
+in the session as loaded rows, as the ORM's own load would: a step reads its case, open tasks and items in one statement
 instead of one per table (bench/NOTES.md)."""
 from datetime import date, datetime
 from functools import cache
@@ -35,13 +35,17 @@ def readable(model) -> tuple | None:
     return tuple(plan)
 
 
-def _read_in(plan: tuple, row) -> tuple[tuple, list]:
+def _read_in(plan: tuple, row) -> tuple[list, list]:
     """The plan's columns the row holds, and the attributes of those it leaves out: deferred ones only
     (left unloaded, as the ORM's load leaves them: read when first asked for)."""
-    present = tuple((attr, name, convert) for attr, name, convert, _ in plan if name in row)
-    absent = [attr for attr, name, _, _ in plan if name not in row]
-    if any(not deferred for _, name, _, deferred in plan if name not in row):
-        raise ValueError(f"the rows lack columns that are not deferred: {absent}")
+    present, absent = [], []
+    for attr, name, convert, deferred in plan:
+        if name in row:
+            present.append((attr, name, convert))
+        elif deferred:
+            absent.append(attr)
+        else:
+            raise ValueError(f"the rows lack a column that is not deferred: {name}")
     return present, absent
 
 

@@ -99,8 +99,8 @@ def _date(moment) -> str:
 # work for it (bench/NOTES.md). Locked reads refresh the session's copy (``populate_existing``).
 CASE_BY_ID = select(Case).where(Case.id == bindparam("case_id"))
 CASE_BY_ID_LOCKED = CASE_BY_ID.with_for_update().execution_options(populate_existing=True)
-CASE_OF_TASK_LOCKED = (select(Case).where(Case.id == select(Task.case_id).where(Task.id == bindparam("task_id"))
-                                          .scalar_subquery())
+_CASE_ID_OF_TASK = select(Task.case_id).where(Task.id == bindparam("task_id")).scalar_subquery()
+CASE_OF_TASK_LOCKED = (select(Case).where(Case.id == _CASE_ID_OF_TASK)
                        .with_for_update().execution_options(populate_existing=True))
 # a step whose workflow this process does not hold reads the state with the lock, not in a second read
 CASE_OF_TASK_LOCKED_WITH_STATE = CASE_OF_TASK_LOCKED.options(undefer(Case.state))
@@ -154,7 +154,6 @@ def _step_read(with_state: bool):
             .with_for_update())
 
 
-_CASE_ID_OF_TASK = select(Task.case_id).where(Task.id == bindparam("task_id")).scalar_subquery()
 STEP_OF_TASK, STEP_OF_TASK_WITH_STATE = _step_read(False), _step_read(True)
 
 
