@@ -93,12 +93,14 @@ def may_work_task(actor: Actor, task) -> bool:
     return _institution_ok(actor, task.institution)
 
 
-# ``may_work_task`` (admins: any task) for one statement built once: the actor comes as bound values
-# (``work_scope_values``), not as a condition built per clerk
+# ``may_work_task`` (admins: any task) on the task bound as ``task_id``, for one statement built once: the
+# actor comes as bound values (``work_scope_values``), not as a condition built per clerk. The candidate
+# rows are looked up by that bound id (one probe of their key), not by the task row's id: correlated,
+# the database read every candidate row of the clerk's group into a hash first (400 per claim in the bench)
 BOUND_WORK_SCOPE = or_(
     bindparam("scope_anyone", type_=Boolean()),
     and_(Task.region == bindparam("scope_region"),
-         exists().where(TaskCandidate.task_id == Task.id,
+         exists().where(TaskCandidate.task_id == bindparam("task_id"),
                         TaskCandidate.group.in_(bindparam("scope_groups", expanding=True))),
          or_(bindparam("scope_any_institution", type_=Boolean()), Task.institution.is_(None),
              Task.institution == bindparam("scope_institution"))))
