@@ -111,6 +111,9 @@ class CaseItem(Base):
     delivery: Mapped[dict | None] = mapped_column(JSON, nullable=True)
 
 
+SERVICE_QUEUE = "kind = 'service' AND state IN ('ready', 'locked')"
+
+
 class Task(Base):
     """One waiting user or service task: lists are indexed queries, never deserialisation."""
     __tablename__ = "tasks"
@@ -122,6 +125,9 @@ class Task(Base):
         # the task list's first page: open user tasks of a region by due date, read in order (bench/RESULTS.md)
         Index("ix_tasks_open_user_due", "region", "due_at", "created_at",
               postgresql_where=text("kind = 'user' AND state IN ('ready', 'claimed', 'locked', 'incident')")),
+        # fetchAndLock's queue: the oldest service tasks a worker may lock, read in order (migration 0011)
+        Index("ix_tasks_service_queue", "created_at", postgresql_where=text(SERVICE_QUEUE),
+              sqlite_where=text(SERVICE_QUEUE)),
     )
     id: Mapped[str] = _id()  # the SpiffWorkflow task id
     case_id: Mapped[str] = mapped_column(ForeignKey("cases.id"), index=True)

@@ -2,13 +2,16 @@
 durations, worker and scope must still decide what is locked (Camunda 7's fetchAndLock semantics)."""
 from datetime import timedelta
 
-from sqlalchemy import select
+import json
+
+import pytest
+from sqlalchemy import event, select, text
 
 from engine.scope import Served
 from engine.states import TaskKind, TaskState
-from engine.store.models import ELicence
+from engine.store.models import ELicence, Task
 from engine.work import external
-from tests.engine.helpers import complete_service_task, engine_context, open_tasks, start_accepted_case
+from tests.engine.helpers import complete_service_task, engine_context, on_postgres, open_tasks, start_accepted_case
 
 
 def _ready_topics(ctx, case_id) -> list[str]:
@@ -91,3 +94,57 @@ def test_a_locked_task_carries_the_forms_marriage_certificate_number_and_not_the
     assert "marriageCertificateNumber" not in locked[bare.id].variables
     assert all("form" not in row.case._fields and "mother" not in row.variables for row in locked.values())
     ctx.session.close()
+
+
+def _queue_plans(ctx, topics: list[str]) -> list[dict]:
+    """PostgreSQL's plan of each locking statement fetch_and_lock sends (EXPLAIN, nothing run)."""
+    sent = []
+
+    def capture(conn, cursor, sql, params, context, executemany):
+        if sql.startswith("UPDATE tasks SET state"):
+            sent.append((sql, params))
+
+    engine = ctx.session.get_bind()
+    event.listen(engine, "before_cursor_execute", capture)
+    try:
+        external.fetch_and_lock(ctx, "w", {topic: 60_000 for topic in topics}, 5)
+    finally:
+        event.remove(engine, "before_cursor_execute", capture)
+        ctx.session.rollback()
+    with engine.connect() as conn:
+        plans = [conn.exec_driver_sql(f"EXPLAIN (FORMAT JSON) {sql}", params).scalar() for sql, params in sent]
+        conn.rollback()
+    return [plan if isinstance(plan, list) else json.loads(plan) for plan in plans]
+
+
+def _nodes(node: dict):
+    yield node
+    for child in node.get("Plans", []):
+        yield from _nodes(child)
+
+
+def test_a_backlog_of_service_tasks_is_read_in_queue_order_not_sorted_whole(ctx):
+    """Two thousand service tasks waiting (the workers behind, a department down): fetchAndLock reads
+    the oldest in order from the queue's index and stops at five; it sorted every waiting task before
+    (migration 0011). Checked with the database's statistics and without (a fresh database)."""
+    if not on_postgres(ctx):
+        pytest.skip("PostgreSQL's planner")
+    case = start_accepted_case(ctx)
+    topics = _ready_topics(ctx, case.id)
+    copied = [c.name for c in Task.__table__.c if c.name not in ("id", "state", "created_at")]
+    ctx.session.execute(text(  # each of the case's service tasks 250 times more, a second apart, later
+        f"INSERT INTO tasks (id, state, created_at, {', '.join(copied)}) "
+        f"SELECT gen_random_uuid()::text, 'ready', created_at + make_interval(secs => g), {', '.join(copied)} "
+        "FROM tasks, generate_series(1, 250) g WHERE case_id = :case AND kind = 'service'"), {"case": case.id})
+    ctx.session.commit()
+    for analyzed in (False, True):
+        if analyzed:
+            ctx.session.execute(text("ANALYZE tasks"))
+            ctx.session.commit()
+        [plan] = _queue_plans(ctx, topics)
+        scans = {node.get("Index Name") or node["Node Type"] for node in _nodes(plan[0]["Plan"])
+                 if "Scan" in node["Node Type"] and node.get("Relation Name") == "tasks"}
+        assert "ix_tasks_service_queue" in scans, (analyzed, plan)
+        assert not any(node["Node Type"] == "Sort" for node in _nodes(plan[0]["Plan"])), (analyzed, plan)
+    locked = external.fetch_and_lock(ctx, "w", {topic: 60_000 for topic in topics}, 5)
+    assert [row.task.case_id for row in locked] == [case.id] * 5  # the oldest: the case's own tasks
