@@ -26,6 +26,8 @@ def parse_args(argv=None):
     parser.add_argument("--latency-ms", type=int, default=0, help="simulated adapter latency")
     parser.add_argument("--failure-rate", type=float, default=0.0, help="simulated adapter failure rate")
     parser.add_argument("--max-tasks", type=int, default=1)
+    parser.add_argument("--concurrency", type=int, default=int(os.environ.get("WORKER_CONCURRENCY", "1")),
+                        help="tasks worked at once (threads); more are fetched whenever one is free")
     parser.add_argument("--lock-ms", type=int, default=60_000)
     parser.add_argument("--wait-ms", type=int, default=10_000, help="long-polling wait per fetch")
     parser.add_argument("--worker-id", default=f"{socket.gethostname()}-{os.getpid()}")
@@ -44,9 +46,9 @@ def main(argv=None) -> None:
     args = parse_args(argv)
     adapter = build_adapter(args)
     topics = [t.strip() for t in args.topics.split(",") if t.strip()]
-    client = EngineRestClient(args.url, args.user, args.password, args.token)
+    client = EngineRestClient(args.url, args.user, args.password, args.token, connections=args.concurrency + 1)
     worker = ExternalWorker(client, {t: adapter for t in topics}, args.worker_id, args.max_tasks,
-                            args.lock_ms, args.wait_ms, pause_from_env())
+                            args.lock_ms, args.wait_ms, pause_from_env(), args.concurrency)
     worker.install_signal_handlers()
     worker.run()
 

@@ -37,13 +37,15 @@ def typed_variables(values: dict) -> dict:
 class EngineRestClient:
     """Basic credentials are traded once for a bearer token when the server offers one (checking a
     password hash on every poll is slow by design); a 401 trades again. Connections are kept alive.
-    A connection failure raises urllib3's ``HTTPError`` (no retries here: the worker's loop retries)."""
+    A connection failure raises urllib3's ``HTTPError`` (no retries here: the worker's loop retries).
+    Threads may share one client: ``connections`` keeps that many alive (a worker's tasks at once and its
+    long poll)."""
 
     def __init__(self, url: str, user: str | None = None, password: str | None = None,
-                 token: str | None = None, timeout: float = 30.0):
+                 token: str | None = None, timeout: float = 30.0, connections: int = 2):
         self.url, self.base = url.rstrip("/"), url.rstrip("/") + "/engine-rest"
         self.user, self.password = user, password or ""
-        self.http = urllib3.PoolManager(maxsize=2, retries=False)
+        self.http = urllib3.PoolManager(maxsize=connections, retries=False)
         self.headers = {"Content-Type": "application/json"}
         self.timeout = timeout
         if token:
@@ -56,18 +58,19 @@ class EngineRestClient:
                                  timeout=timeout or self.timeout)
 
     def _login(self) -> None:
-        self.headers.pop("Authorization", None)
         try:
-            response = self._send(f"{self.url}/api/v1/auth/token",
-                                  {"username": self.user, "password": self.password})
+            response = self.http.request("POST", f"{self.url}/api/v1/auth/token", timeout=self.timeout,
+                                         body=json.dumps({"username": self.user, "password": self.password}).encode(),
+                                         headers={"Content-Type": "application/json"})
         except HTTPError:
             response = None
         token = _json(response).get("access_token") if response is not None and response.status == 200 else None
         if token:
-            self.headers["Authorization"] = f"Bearer {token}"
+            authorization = f"Bearer {token}"
         else:  # a plain Camunda engine: HTTP Basic on every request
-            self.headers["Authorization"] = urllib3.make_headers(basic_auth=f"{self.user}:{self.password}")[
-                "authorization"]
+            authorization = urllib3.make_headers(basic_auth=f"{self.user}:{self.password}")["authorization"]
+        # a new dict, swapped whole: other threads may be sending with the old one
+        self.headers = {**self.headers, "Authorization": authorization}
 
     def _post(self, path: str, body: dict, timeout: float | None = None):
         response = self._send(f"{self.base}{path}", body, timeout)

@@ -4,7 +4,8 @@
 ``engine.simulation.departments``) but numbers certificates from a persisted sequence: the same key always
 gets the same answer, every call is counted per key, and both survive a restart (a small SQLite file).
 ``GET /calls?key=…`` reports the counts. ``fail_first`` (per key) and ``failing_topics`` make it fail
-on purpose, answering 503.
+on purpose, answering 503; ``latency_ms`` makes each answer take that long, as a real department's does
+(``most_in_flight``: the most calls it held at once).
 
 Run: ``python -m workers.department_server --port 8900 --db var/department.db``
 """
@@ -12,6 +13,7 @@ import argparse
 import json
 import sqlite3
 import threading
+import time
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from urllib.parse import parse_qs, urlparse
 
@@ -80,11 +82,25 @@ def _stored(text: str) -> tuple[int, dict]:
 class DepartmentServer(ThreadingHTTPServer):
     daemon_threads = True
 
-    def __init__(self, address, db_path: str, fail_first: int = 0, failing_topics=()):
+    def __init__(self, address, db_path: str, fail_first: int = 0, failing_topics=(), latency_ms: int = 0):
         super().__init__(address, _Handler)
         self.ledger = DepartmentLedger(db_path)
         self.fail_first = fail_first
         self.failing_topics = set(failing_topics)
+        self.latency_ms = latency_ms
+        self.in_flight = self.most_in_flight = 0
+        self._flight = threading.Lock()
+
+    def answer(self, topic: str, key: str, variables: dict) -> tuple[int, dict]:
+        with self._flight:
+            self.in_flight += 1
+            self.most_in_flight = max(self.most_in_flight, self.in_flight)
+        try:
+            time.sleep(self.latency_ms / 1000)
+            return self.ledger.call(topic, key, variables, self.fail_first, topic in self.failing_topics)
+        finally:
+            with self._flight:
+                self.in_flight -= 1
 
     @property
     def url(self) -> str:
@@ -133,10 +149,7 @@ class _Handler(BaseHTTPRequestHandler):
             variables = body.get("variables") or {}
         except (ValueError, AttributeError):
             return self._answer(400, {"error": "invalid JSON"})
-        server = self.server
-        status, answer = server.ledger.call(topic, key, variables, server.fail_first,
-                                            topic in server.failing_topics)
-        self._answer(status, answer)
+        self._answer(*self.server.answer(topic, key, variables))
 
 
 def main(argv=None) -> None:
@@ -146,9 +159,10 @@ def main(argv=None) -> None:
     parser.add_argument("--db", default="var/department.db")
     parser.add_argument("--fail-first", type=int, default=0, help="answer 503 to the first N calls per key")
     parser.add_argument("--failing-topics", default="", help="comma-separated topics that always fail")
+    parser.add_argument("--latency-ms", type=int, default=0, help="time each answer takes")
     args = parser.parse_args(argv)
     topics = [t for t in args.failing_topics.split(",") if t]
-    server = DepartmentServer((args.host, args.port), args.db, args.fail_first, topics)
+    server = DepartmentServer((args.host, args.port), args.db, args.fail_first, topics, args.latency_ms)
     print(f"department listening on {server.url}", flush=True)
     try:
         server.serve_forever()

@@ -1,6 +1,8 @@
 """A worker process: long-poll /engine-rest, call the topic's department adapter, complete or fail.
 
-Many such processes (on many hosts) may serve one topic: the engine's locks keep each task with one
+A process works ``concurrency`` tasks at once (a department's answer takes time, and one task at a time
+left the service tasks queueing behind the clerks' work; bench/NOTES.md): it asks for more whenever fewer
+than that are in hand. Many such processes (on many hosts) may serve one topic: the engine's locks keep each task with one
 worker at a time, and the idempotency key (case + BPMN activity, never the attempt) makes a repeated
 department call after a crash return the first answer.
 """
@@ -10,6 +12,7 @@ import signal
 import threading
 import time
 import traceback
+from concurrent.futures import ThreadPoolExecutor
 
 from engine import AdapterError, BpmnError, retry_plan
 from workers.client import EngineRestError, plain_variables
@@ -24,7 +27,7 @@ def idempotency_key(task: dict) -> str:
 
 class ExternalWorker:
     def __init__(self, client, adapters: dict, worker_id: str, max_tasks: int = 1, lock_ms: int = 60_000,
-                 wait_ms: int = 10_000, pause_after_call_ms: int = 0):
+                 wait_ms: int = 10_000, pause_after_call_ms: int = 0, concurrency: int = 1):
         self.client = client
         self.adapters = adapters
         self.worker_id = worker_id
@@ -32,8 +35,11 @@ class ExternalWorker:
         self.lock_ms = lock_ms
         self.wait_ms = wait_ms
         self.pause_after_call_ms = pause_after_call_ms  # tests: a window to kill the process in
+        self.concurrency = max(concurrency, 1)
         self.stopping = threading.Event()
         self.handled = 0
+        self._in_hand = threading.Semaphore(self.concurrency)  # a slot per task worked at once
+        self._count = threading.Lock()
 
     def install_signal_handlers(self) -> None:
         """SIGTERM/SIGINT: finish the task in hand, then stop polling."""
@@ -41,23 +47,40 @@ class ExternalWorker:
             signal.signal(sig, lambda *_: self.stopping.set())
 
     def run(self) -> None:
-        log.info("worker %s serving %s", self.worker_id, ", ".join(self.adapters))
-        while not self.stopping.is_set():
-            asked = time.monotonic()
-            try:
-                tasks = self.client.fetch_and_lock(self.worker_id, list(self.adapters), self.max_tasks,
-                                                   self.lock_ms, self.wait_ms)
-            except Exception as exc:  # the engine restarting must not end the worker
-                log.warning("fetch failed: %s", exc)
-                self.stopping.wait(1.0)
-                continue
-            if not tasks and time.monotonic() - asked < self.wait_ms / 2000:
-                # answered at once with nothing (the server's long-polling slots were taken): wait a
-                # little ourselves rather than ask again at once
-                self.stopping.wait(EMPTY_ANSWER_PAUSE_S)
-            for task in tasks:
-                self.handle(task)  # a task in hand is finished even when asked to stop
+        log.info("worker %s serving %s (%d at once)", self.worker_id, ", ".join(self.adapters), self.concurrency)
+        with ThreadPoolExecutor(self.concurrency, thread_name_prefix="task") as pool:
+            while not self.stopping.is_set():
+                if not self._in_hand.acquire(timeout=0.5):  # every slot busy: ask for nothing yet
+                    continue
+                self._in_hand.release()
+                for task in self._fetch():
+                    self._in_hand.acquire()  # waits while ``concurrency`` tasks are being worked
+                    pool.submit(self._handle_in_slot, task)
+        # leaving the pool waits for the tasks in hand: each is finished even when asked to stop
         log.info("worker %s stopped after %d tasks", self.worker_id, self.handled)
+
+    def _fetch(self) -> list:
+        asked = time.monotonic()
+        try:
+            tasks = self.client.fetch_and_lock(self.worker_id, list(self.adapters), self.max_tasks,
+                                               self.lock_ms, self.wait_ms)
+        except Exception as exc:  # the engine restarting must not end the worker
+            log.warning("fetch failed: %s", exc)
+            self.stopping.wait(1.0)
+            return []
+        if not tasks and time.monotonic() - asked < self.wait_ms / 2000:
+            # answered at once with nothing (the server's long-polling slots were taken): wait a
+            # little ourselves rather than ask again at once
+            self.stopping.wait(EMPTY_ANSWER_PAUSE_S)
+        return tasks
+
+    def _handle_in_slot(self, task: dict) -> None:
+        try:
+            self.handle(task)
+        except Exception:  # a worker thread must not die silently: the task's lock lapses, another takes it
+            log.exception("task %s not handled", task.get("id"))
+        finally:
+            self._in_hand.release()
 
     def handle(self, task: dict) -> None:
         task_id = task["id"]
@@ -81,7 +104,8 @@ class ExternalWorker:
                              plan.backoff_ms)
             else:
                 log.info("task %s not completed: %s", task_id, exc)  # e.g. 409: our lock lapsed, another took it
-        self.handled += 1
+        with self._count:
+            self.handled += 1
 
     def _report(self, call, *args) -> None:
         try:

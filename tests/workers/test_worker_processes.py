@@ -9,17 +9,18 @@ import requests
 from sqlalchemy import select
 
 from engine.store.models import CaseEvent, ELicence, Task
+from workers.department_server import DepartmentServer
 from tests.workers.conftest import ROOT, STAMP_TOPIC, STAMP_WORKER, rows, start_stamps, wait_for
 
 # 200 as the acceptance says on PostgreSQL; fewer on the SQLite file, to keep the suite fast
 MANY = 200 if os.environ.get("TEST_DATABASE_URL") else 40
 
 
-def spawn_worker(live, department, worker_id, lock_ms=60_000, env=None):
+def spawn_worker(live, department, worker_id, lock_ms=60_000, env=None, concurrency=1):
     command = [sys.executable, "-m", "workers", "--url", live.url, "--user", STAMP_WORKER[0],
                "--password", STAMP_WORKER[1], "--topics", STAMP_TOPIC, "--adapter", "http",
                "--department-url", department.url, "--max-tasks", "5", "--lock-ms", str(lock_ms),
-               "--wait-ms", "300", "--worker-id", worker_id]
+               "--wait-ms", "300", "--worker-id", worker_id, "--concurrency", str(concurrency)]
     return subprocess.Popen(command, cwd=ROOT, env={**os.environ, "LOG_LEVEL": "WARNING", **(env or {})},
                             stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
 
@@ -54,6 +55,28 @@ def test_two_worker_processes_complete_every_task_once(app, live, stamp, departm
     assert len(calls) == MANY and {c["count"] for c in calls.values()} == {1}  # no task worked twice
     numbers = {lic.number for lic in rows(app, select(ELicence))}
     assert len(numbers) == MANY
+
+
+def test_a_worker_process_works_up_to_its_concurrency_of_tasks_at_once(app, live, stamp, tmp_path):
+    """A department takes time to answer: a worker with ``--concurrency 3`` has three of its calls out at
+    once, never more, and each task is still worked and completed once."""
+    department = DepartmentServer(("127.0.0.1", 0), str(tmp_path / "slow.db"), latency_ms=150).start()
+    try:
+        start_stamps(live, 12)
+        worker = spawn_worker(live, department, "worker-c", concurrency=3)
+        try:
+            done = select(Task).where(Task.topic == STAMP_TOPIC, Task.state == "completed")
+            wait_for(lambda: len(rows(app, done)) == 12, timeout=60, what="12 completed tasks")
+        finally:
+            code = stop(worker)
+        assert code == 0, worker.stdout.read()
+        assert department.most_in_flight == 3
+        calls = department.ledger.calls()
+        assert len(calls) == 12 and {c["count"] for c in calls.values()} == {1}
+        completions = Counter(e.task_id for e in rows(app, select(CaseEvent).where(CaseEvent.kind == "task_completed")))
+        assert len(completions) == 12 and set(completions.values()) == {1}
+    finally:
+        department.stop()
 
 
 def test_killed_worker_after_department_call_issues_one_certificate(app, live, stamp, department, clock):
