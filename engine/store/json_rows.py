@@ -86,3 +86,13 @@ def attach(session: Session, model, rows: list, typed: bool = False) -> list:
         identity_map._add_unpresent(state, identity)  # noqa: SLF001 (what the ORM's loading calls)
         objects.append(obj)
     return objects
+
+
+def built(model, **values):
+    """A new ``model`` object holding ``values``, built as ``attach`` builds one: its values placed, without
+    the attribute events of ``model(**values)`` (29 µs a task row against 2; a review step opens nine).
+    ``session.add`` it as any new object: the write takes it whole (``taken_rows.take_new``), or the
+    ORM's flush does."""
+    obj = inspect(model).class_manager.new_instance()
+    instance_state(obj).dict.update(values)
+    return obj

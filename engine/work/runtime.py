@@ -23,6 +23,7 @@ from engine.deadlines import sla
 from engine.deadlines.sla import TASK_PROMISE, deadline_after, is_promise, limit_of
 from engine.states import (CaseStatus, FAMILY_GROUP, FormKey, INSTITUTION_GROUPS, ItemStatus, OPEN_TASK_STATES,
                            TaskKind, TaskState)
+from engine.store import json_rows
 from engine.store.commit_writes import delete_later, insert_later
 from engine.store.transaction import commit_step
 from engine.store.workflow_cache import workflow_cache
@@ -259,8 +260,8 @@ def _new_task_row(ctx, case: Case, definition: Definition, activities: dict, spi
                         else (case.deadline, case.deadline_fallback))
     deadline_kind = deadline_kind if limit else case.deadline_kind
     groups = act.get("candidate_groups", [])
-    row = Task(
-        id=str(spiff_task.id), case_id=case.id, definition_id=definition.id, region=case.region,
+    row = json_rows.built(
+        Task, id=str(spiff_task.id), case_id=case.id, definition_id=definition.id, region=case.region,
         bpmn_id=spiff_task.task_spec.bpmn_id, name=act.get("name") or spiff_task.task_spec.bpmn_id,
         kind=kind.value, lane=spiff_task.task_spec.lane, candidate_groups=groups, department=act.get("department"),
         topic=act.get("topic"), form_key=act.get("form_key"), item=act.get("item"),

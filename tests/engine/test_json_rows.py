@@ -72,3 +72,22 @@ def test_a_row_may_leave_out_deferred_columns_which_are_read_when_asked_for(ctx)
     assert "state" not in inspect(fresh).dict and fresh.state == stored  # read now, from the database
     with pytest.raises(ValueError, match="region"):
         json_rows.attach(ctx.session, Case, [{k: v for k, v in row.items() if k != "region"}], typed=True)
+
+
+def test_a_built_object_is_written_whole_as_a_constructed_one_would_be(ctx):
+    """``built`` places the values without attribute events: added, the object is new like ``Task(...)``,
+    its unset columns take their defaults when written, and it reads back as given."""
+    case = start_case(ctx, ["birth_certificate"])
+    [review] = open_tasks(ctx, case.id)
+    values = {name: getattr(review, name) for name in ("case_id", "definition_id", "region", "bpmn_id", "kind",
+                                                         "candidate_groups", "state", "created_at")}
+    values["id"] = "built-task"
+    task = json_rows.built(Task, **values)
+    assert inspect(task).transient and task.name is None and task.state == review.state
+    ctx.session.add(task)
+    assert task in ctx.session.new
+    ctx.session.commit()
+    ctx.session.expunge_all()
+    read = ctx.session.get(Task, "built-task")
+    assert read is not task and read.case_id == case.id and read.candidate_groups == review.candidate_groups
+    assert (read.name, read.attempts, read.properties, read.due_fallback) == ("", 0, {}, False)  # defaults
