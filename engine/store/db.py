@@ -76,6 +76,16 @@ def make_session_factory(url_or_engine) -> sessionmaker:
     return sessionmaker(bind=engine, expire_on_commit=False)
 
 
+def built_on(dialect: str):
+    """Alembic's ``include_object`` comparing a schema on ``dialect``: an index the models build on another
+    dialect alone (``ddl_if``: PostgreSQL's GIN index of open work, its service-task queue) is not missing."""
+    def include(obj, _name, kind, reflected, _compare_to) -> bool:
+        if kind != "index" or reflected:
+            return True
+        return obj._ddl_if is None or obj._ddl_if.dialect in (None, dialect)  # noqa: SLF001
+    return include
+
+
 def alembic_config(url: str) -> Config:
     config = Config()
     config.set_main_option("script_location", str(MIGRATIONS))

@@ -1,6 +1,7 @@
 from alembic import context
 from sqlalchemy import engine_from_config, pool
 
+from engine.store.db import built_on
 from engine.store.models import Base
 
 config = context.config
@@ -20,7 +21,8 @@ def run_migrations_online():
 
 def _run(connection):
     context.configure(connection=connection, target_metadata=target_metadata,
-                      render_as_batch=connection.dialect.name == "sqlite")
+                      render_as_batch=connection.dialect.name == "sqlite",
+                      include_object=built_on(connection.dialect.name))
     with context.begin_transaction():
         context.run_migrations()
 
