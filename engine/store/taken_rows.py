@@ -72,29 +72,39 @@ def _all_columns(state, plan) -> dict | None:
     the ORM's INSERT: an attribute left None counts as not given (its default applies), except where the
     type stores None as a value (JSON's null)."""
     values, held = {}, state.dict
-    for attr, name in plan.columns.items():
-        column = plan.table.c[name]
+    for attr, key, none_is_value, default, arg in plan.fillers:
         value = held.get(attr)
-        if value is not None or (attr in held and column.type.should_evaluate_none):
+        if value is not None or (none_is_value and attr in held):
             if isinstance(value, ClauseElement):
                 return None
-        elif column.default is not None:  # what the ORM's INSERT would send
-            if column.default.is_callable:
-                value = column.default.arg(None)  # per row: a ``list`` default is a new list each time
-            elif column.default.is_scalar:
-                value = column.default.arg
-            else:
-                return None  # a SQL expression or a sequence
-        elif column.server_default is not None or column.primary_key or column is plan.table.autoincrement_column:
+        elif default is _CALLED:
+            value = arg(None)  # per row: a ``list`` default is a new list each time
+        elif default is _SCALAR:
+            value = arg
+        elif default is _DATABASE:
             return None
-        else:
-            value = None
-        values[column.key] = value
+        values[key] = value
     return values
 
 
+# how a column left None is filled (``RowPlan.fillers``): the ORM's INSERT sends its Python default, called
+# or as it is; the database's own (a server default, a key it assigns, a SQL expression) only it can give
+_CALLED, _SCALAR, _DATABASE, _NULL = "called", "scalar", "database", "null"
+
+
+def _filler(table, column) -> tuple[str, object]:
+    default = column.default
+    if default is not None:
+        if default.is_callable:
+            return _CALLED, default.arg
+        return (_SCALAR, default.arg) if default.is_scalar else (_DATABASE, None)
+    if column.server_default is not None or column.primary_key or column is table.autoincrement_column:
+        return _DATABASE, None
+    return _NULL, None
+
+
 class RowPlan:
-    __slots__ = ("table", "key", "key_column", "version", "version_column", "columns")
+    __slots__ = ("table", "key", "key_column", "version", "version_column", "columns", "fillers")
 
 
 @cache
@@ -116,6 +126,9 @@ def row_plan(mapper) -> RowPlan | None:
         if len(prop.columns) != 1 or column.table is not table or column.key != column.name:
             return None
         plan.columns[prop.key] = column.name  # = its key: Core's binds and the SQL text agree
+    # per column, once: (attribute, key, whether None is a value it stores, how it is filled if left None)
+    plan.fillers = tuple((attr, table.c[name].key, table.c[name].type.should_evaluate_none,
+                          *_filler(table, table.c[name])) for attr, name in plan.columns.items())
     plan.key = plan.key_column = None
     if len(mapper.primary_key) == 1:
         key_column = mapper.primary_key[0]
