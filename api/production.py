@@ -7,6 +7,7 @@ else sends here). Configuration only from the environment (passed on to every pr
 
     DATABASE_URL (PostgreSQL, required)   SECRET_KEY (required)   HOST (127.0.0.1)   PORT (8000)
     API_PROCESSES (2×cores)   API_THREADS (4)   WORKER_PROCESSES (2)   SCHEDULERS (2)
+    WORKER_MAX_TASKS (5: tasks a worker process locks per fetch)
     WORKER_CONCURRENCY (1: tasks each worker process works at once; raise it for departments slow to answer)
     WORKER_USER (worker)   WORKER_PASSWORD (required unless SEED_DEMO=1)   SEED_DEMO (0: demo users)
     SMS_NOTIFIER (required unless SEED_DEMO=1: http with SMS_GATEWAY_URL, or logging: only logged)
@@ -47,6 +48,7 @@ def settings(env=os.environ) -> dict:
             "api_processes": int(env.get("API_PROCESSES", str(2 * cores))),
             "api_threads": int(env.get("API_THREADS", "4")),
             "worker_processes": int(env.get("WORKER_PROCESSES", "2")),
+            "worker_max_tasks": int(env.get("WORKER_MAX_TASKS", "5")),
             "worker_concurrency": int(env.get("WORKER_CONCURRENCY", "1")),
             "schedulers": int(env.get("SCHEDULERS", "2")), "seed_demo": seed_demo,
             "worker_user": env.get("WORKER_USER", "worker"),
@@ -139,7 +141,7 @@ def commands(conf: dict, topics: list[str]) -> dict[str, list[str]]:
     out = {"api": api}
     for n in range(conf["worker_processes"]):
         out[f"worker-{n}"] = [py, "-m", "workers", "--url", f"http://{conf['host']}:{conf['port']}",
-                              "--user", conf["worker_user"], "--topics", ",".join(topics), "--max-tasks", "5",
+                              "--user", conf["worker_user"], "--topics", ",".join(topics), "--max-tasks", str(conf["worker_max_tasks"]),
                               "--concurrency", str(conf["worker_concurrency"])]
     for n in range(conf["schedulers"]):
         out[f"scheduler-{n}"] = [py, "-m", "engine", "scheduler", "--database-url", conf["url"]]
