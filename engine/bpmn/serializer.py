@@ -71,37 +71,49 @@ VERIFY_KEPT_TASKS = os.environ.get("ENGINE_VERIFY_KEPT_TASKS") == "1"  # Finishe
 
 
 class FinishedTaskConverter(TaskConverter):
-    """Keeps the dict of a finished task from one save (or the load) of a workflow to the next: a
-    finished task's state, data and place in the tree no longer change, and converting the tasks was
-    the costliest part of a save (a Qinbei case holds about 47 tasks, most of them finished;
-    bench/NOTES.md). The kept dict is reused only while the task's state, last state change, parent
-    and children are what they were. ``VERIFY_KEPT_TASKS`` (the test suite sets it) converts afresh
-    each time and fails if the kept dict differs, so every test that saves a workflow checks this."""
+    """Keeps the dict of a settled task from one save (or the load) of a workflow to the next, and reuses
+    it while what it was made from is unchanged: converting the tasks was the costliest part of a save
+    (bench/NOTES.md). Settled: a finished task (its state, data and place in the tree no longer change),
+    or one holding no data of its own (most tasks ahead: FUTURE, LIKELY, MAYBE, a join WAITING), whose
+    dict lists its parent's data names as deleted (SpiffWorkflow's delta), so those are part of its key.
+    After an acceptance a Qinbei case holds about twenty such tasks of thirty. ``VERIFY_KEPT_TASKS`` (the test
+    suite sets it) converts afresh each time and fails if the kept dict differs, so every test that saves
+    a workflow checks this."""
 
     def to_dict(self, task):
-        if not task.state & TaskState.FINISHED_MASK:
-            return super().to_dict(task)
         key = _unchanged_key(task)
+        if key is None:
+            return super().to_dict(task)
         kept = task.__dict__.get("_kept_dict")
         if kept is not None and kept[0] == key:
             if VERIFY_KEPT_TASKS and {**super().to_dict(task), "typename": kept[1]["typename"]} != kept[1]:
-                raise AssertionError(f"a finished task changed after it was saved: {task.task_spec.name}")
+                raise AssertionError(f"a settled task changed after it was saved: {task.task_spec.name}")
             return kept[1]
         dct = super().to_dict(task)
         task._kept_dict = (key, dct)  # the registry adds the typename to this very dict
         return dct
 
     def from_dict(self, dct, workflow):
-        """A loaded finished task keeps the dict it was read from: three steps in four load the case's
-        workflow (another API process held it), and its next save then converts only what changed."""
+        """A loaded settled task keeps the dict it was read from: most steps load the case's workflow
+        (another API process held it, or none: a review comes hours after the filing), and its next save
+        then converts only what changed. (A parent is read before its children: its data is there.)"""
         task = super().from_dict(dct, workflow)
-        if task.state & TaskState.FINISHED_MASK:
-            task._kept_dict = (_unchanged_key(task), {**dct, "typename": self.typename})
+        key = _unchanged_key(task)
+        if key is not None:
+            dct["typename"] = self.typename  # the registry's own copy of the stored dict, read no more
+            task._kept_dict = (key, dct)
         return task
 
 
-def _unchanged_key(task) -> tuple:
-    return task.state, task.last_state_change, task._parent, tuple(task._children)
+def _unchanged_key(task) -> tuple | None:
+    """What a settled task's dict is made from; None for a task whose dict is made afresh each save."""
+    if task.state & TaskState.FINISHED_MASK:
+        return task.state, task.last_state_change, task._parent, tuple(task._children), task.task_spec.name
+    if not task.data and not task.internal_data:  # a version move may give a task ahead another spec
+        parent = task.parent
+        return (task.state, task.last_state_change, task._parent, tuple(task._children), task.task_spec.name,
+                task.triggered, tuple(parent.data) if parent is not None else None)
+    return None
 
 
 def _spec_config():
