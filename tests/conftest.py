@@ -23,8 +23,8 @@ def pytest_collection_modifyitems(items):
             item.add_marker(pytest.mark.no_db)
 
 
-# every save of a workflow in the suite (this process and the servers it starts) checks that a finished
-# task's kept dict is what converting it afresh gives (engine.bpmn.serializer.FinishedTaskConverter)
+# every save of a workflow in the suite (this process and the servers it starts) checks that a settled
+# task's kept dict is what converting it afresh gives (engine.bpmn.serializer.SettledTaskConverter)
 os.environ["ENGINE_VERIFY_KEPT_TASKS"] = "1"
 
 RELEASED_REVISION = "0001"  # PostgreSQL runs the suite on a schema upgraded from the released one

@@ -67,10 +67,10 @@ class SpeclessWorkflowConverter(BpmnWorkflowConverter):
 parse_uuid = lru_cache(maxsize=8192)(UUID)
 STOCK_UUID = replace(default_workflow_converters, "UUID", parse_uuid)  # SpiffWorkflow's task converter's
 
-VERIFY_KEPT_TASKS = os.environ.get("ENGINE_VERIFY_KEPT_TASKS") == "1"  # FinishedTaskConverter's check
+VERIFY_KEPT_TASKS = os.environ.get("ENGINE_VERIFY_KEPT_TASKS") == "1"  # SettledTaskConverter's check
 
 
-class FinishedTaskConverter(TaskConverter):
+class SettledTaskConverter(TaskConverter):
     """Keeps the dict of a settled task from one save (or the load) of a workflow to the next, and reuses
     it while what it was made from is unchanged: converting the tasks was the costliest part of a save
     (bench/NOTES.md). Settled: a finished task (its state, data and place in the tree no longer change),
@@ -145,7 +145,7 @@ class StateSerializer:
     def __init__(self):
         config = _spec_config()
         config[BpmnWorkflow] = SpeclessWorkflowConverter
-        config[Task] = FinishedTaskConverter
+        config[Task] = SettledTaskConverter
         self._serializer = BpmnWorkflowSerializer(BpmnWorkflowSerializer.configure(config))
 
     @property
