@@ -6,8 +6,7 @@ from sqlalchemy import select, update
 
 from api.extensions import db
 from engine.store.models import Case, Deployment, Task
-from tests.api.helpers import User, sample_form
-from tests.api.test_task_list_scope import _add_tasks, _case, _ids
+from tests.api.helpers import User, add_task_rows, case_with_review, listed_task_ids, sample_form
 
 REGION = "gx-qinzhou-qinbei"
 
@@ -67,14 +66,14 @@ def test_pages_of_deployments_made_in_one_second_hold_each_once(app, client, clo
 
 
 def test_pages_of_tasks_due_and_created_alike_hold_each_task_once(app, client, clock):
-    case_id, review_id = _case(client)
+    case_id, review_id = case_with_review(client, REGION)
     with app.app_context():
         review_due = db.session.get(Task, review_id).due_at
     rows = [{"id": f"same{n:03d}", "region": REGION, "candidate_groups": ["health"], "institution": None,
              "state": "ready", "due_at": review_due, "created_at": clock.now()} for n in range(90)]
-    _add_tasks(app, case_id, rows)
+    add_task_rows(app, case_id, rows, {})
     supervisor = User(client, f"{REGION}.supervisor")
-    whole = _ids(supervisor)
+    whole = listed_task_ids(supervisor)
     assert sorted(whole) == sorted([review_id] + [r["id"] for r in rows])
     for per_page in (7, 13, 40):
         paged = _pages(lambda page, size: [t["id"] for t in supervisor.get("/api/v1/tasks", query_string={

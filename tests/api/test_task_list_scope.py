@@ -7,15 +7,13 @@ open), many at once: opening a thousand tasks through cases would take minutes."
 from datetime import timedelta
 from itertools import product
 
-from sqlalchemy import insert
-
-from api.auth import actor_of, hash_password
+from api.auth import actor_of
 from api.extensions import db
 from api.resources.tasks import TOTAL_CAP
 from engine.scope import may_work_task
-from engine.store.models import Task, TaskCandidate
+from engine.store.models import Task
 from engine.store.models import User as UserRow
-from tests.api.helpers import User, open_user_tasks, sample_form
+from tests.api.helpers import User, add_task_rows, case_with_review, listed_task_ids
 
 REGION, OTHER = "gx-qinzhou-qinbei", "he-province"
 GROUPS = (["health"], ["health", "cdc"], ["cdc"], ["police"], [])
@@ -29,71 +27,38 @@ CLERKS = {  # username: (region, groups, institution)
 }
 
 
-def _case(client) -> tuple[str, str]:
-    family = User(client, f"{REGION}.family")
-    case = family.post("/api/v1/cases", json={"region": REGION, "items": ["birth_certificate"],
-                                              "form": sample_form(REGION)}).get_json()
-    [review] = open_user_tasks(User(client, f"{REGION}.supervisor"), case["id"])
-    return case["id"], review["id"]
-
-
-def _add_tasks(app, case_id, rows: list[dict]) -> None:
-    """Task rows (and candidate rows of the open ones) as the engine writes them."""
-    with app.app_context():
-        definition_id = db.session.query(Task.definition_id).filter_by(case_id=case_id).first()[0]
-        tasks = [{"case_id": case_id, "definition_id": definition_id, "bpmn_id": "review", "name": "审核",
-                  "due_fallback": False, "attempts": 0, "properties": {}, "candidate_groups": [],
-                  "kind": "user", **row} for row in rows]
-        db.session.execute(insert(Task), tasks)
-        candidates = [{"task_id": t["id"], "group": g} for t in tasks
-                      if t["state"] != "completed" for g in t["candidate_groups"]]
-        if candidates:
-            db.session.execute(insert(TaskCandidate), candidates)
-        for username, (region, groups, institution) in CLERKS.items():
-            if db.session.query(UserRow).filter_by(username=username).first() is None:
-                db.session.add(UserRow(username=username, password_hash=hash_password("demo"), role="clerk",
-                                       region=region, groups=groups, institution=institution))
-        db.session.commit()
-
-
-def _ids(user, **params) -> list[str]:
-    body = user.get("/api/v1/tasks", query_string={"per_page": 500, **params}).get_json()
-    assert body["total"] == len(body["items"]) and body["total_capped"] is False
-    return [t["id"] for t in body["items"]]
-
-
 def test_each_caller_lists_exactly_the_open_tasks_they_may_take(app, client, clock):
-    case_id, review_id = _case(client)
+    case_id, review_id = case_with_review(client, REGION)
     now = clock.now()
     rows = [{"id": f"t{n}", "region": region, "candidate_groups": groups, "institution": institution,
              "state": state, "due_at": now + timedelta(hours=n), "created_at": now}
             for n, (region, groups, institution, state)
             in enumerate(product((REGION, OTHER), GROUPS, INSTITUTIONS, STATES))]
-    _add_tasks(app, case_id, rows)
+    add_task_rows(app, case_id, rows, CLERKS)
     for username in CLERKS:
-        assert _ids(User(client, username)) == _expected(app, username), username
+        assert listed_task_ids(User(client, username)) == _expected(app, username), username
     supervisor = User(client, f"{REGION}.supervisor")
-    assert set(_ids(supervisor)) == {r["id"] for r in rows if r["region"] == REGION
+    assert set(listed_task_ids(supervisor)) == {r["id"] for r in rows if r["region"] == REGION
                                      and r["state"] != "completed"} | {review_id}
     # the filters still narrow the same scope
     clerk = User(client, "q.health.h1")
-    assert set(_ids(clerk, state="claimed")) == {r["id"] for r in rows if r["region"] == REGION
+    assert set(listed_task_ids(clerk, state="claimed")) == {r["id"] for r in rows if r["region"] == REGION
                                                  and r["state"] == "claimed" and "health" in r["candidate_groups"]
                                                  and r["institution"] in (None, "H1")}
-    assert _ids(clerk, group="cdc") == [r["id"] for r in rows if r["region"] == REGION and r["state"] != "completed"
+    assert listed_task_ids(clerk, group="cdc") == [r["id"] for r in rows if r["region"] == REGION and r["state"] != "completed"
                                         and "health" in r["candidate_groups"] and "cdc" in r["candidate_groups"]
                                         and r["institution"] in (None, "H1")]
-    assert _ids(User(client, "q.tax")) == []
+    assert listed_task_ids(User(client, "q.tax")) == []
 
 
 def test_each_clerk_claims_exactly_the_ready_tasks_they_may_take(app, client, clock):
     """The claim's scope is a condition of its UPDATE (bound values, one statement): it must admit what
     ``may_work_task`` admits and nothing else; a refusal outside the scope says 403, not 409."""
-    case_id, _ = _case(client)
+    case_id, _ = case_with_review(client, REGION)
     rows = [{"id": f"c{n}", "region": region, "candidate_groups": groups, "institution": institution,
              "state": "ready", "due_at": clock.now(), "created_at": clock.now()}
             for n, (region, groups, institution) in enumerate(product((REGION, OTHER), GROUPS, INSTITUTIONS))]
-    _add_tasks(app, case_id, rows)
+    add_task_rows(app, case_id, rows, CLERKS)
     for username in CLERKS:
         user, admitted = User(client, username), set(_expected(app, username)) & {r["id"] for r in rows}
         for row in rows:
@@ -117,13 +82,13 @@ def _expected(app, username) -> list[str]:
 
 
 def test_total_stops_counting_past_the_cap_and_says_so(app, client, clock):
-    case_id, review_id = _case(client)
+    case_id, review_id = case_with_review(client, REGION)
     now, many = clock.now(), TOTAL_CAP + 30
     hospital = {0: "H1", 1: None}  # most tasks are another hospital's
     rows = [{"id": f"bulk{n:05d}", "region": REGION, "candidate_groups": ["health"], "state": "ready",
              "institution": hospital.get(n % 40, "H2"), "due_at": now + timedelta(minutes=n), "created_at": now}
             for n in range(many)]
-    _add_tasks(app, case_id, rows)
+    add_task_rows(app, case_id, rows, CLERKS)
     with app.app_context():
         review_due = db.session.get(Task, review_id).due_at
     in_order = [task_id for _, task_id in sorted([(r["due_at"], r["id"]) for r in rows] + [(review_due, review_id)])]
