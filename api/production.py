@@ -145,7 +145,8 @@ def commands(conf: dict, topics: list[str]) -> dict[str, list[str]]:
     out = {"api": api}
     for n in range(conf["worker_processes"]):
         out[f"worker-{n}"] = [py, "-m", "workers", "--url", f"http://{conf['host']}:{conf['port']}",
-                              "--user", conf["worker_user"], "--topics", ",".join(topics), "--max-tasks", str(conf["worker_max_tasks"]),
+                              "--user", conf["worker_user"], "--topics", ",".join(topics),
+                              "--max-tasks", str(conf["worker_max_tasks"]),
                               "--concurrency", str(conf["worker_concurrency"])]
     for n in range(conf["schedulers"]):
         out[f"scheduler-{n}"] = [py, "-m", "engine", "scheduler", "--database-url", conf["url"]]

@@ -34,6 +34,9 @@ def typed_variables(values: dict) -> dict:
     return out
 
 
+JSON_ONLY = {"Content-Type": "application/json"}
+
+
 class EngineRestClient:
     """Basic credentials are traded once for a bearer token when the server offers one (checking a
     password hash on every poll is slow by design); a 401 trades again. Connections are kept alive.
@@ -46,22 +49,21 @@ class EngineRestClient:
         self.url, self.base = url.rstrip("/"), url.rstrip("/") + "/engine-rest"
         self.user, self.password = user, password or ""
         self.http = urllib3.PoolManager(maxsize=connections, retries=False)
-        self.headers = {"Content-Type": "application/json"}
+        self.headers = dict(JSON_ONLY)
         self.timeout = timeout
         if token:
             self.headers["Authorization"] = f"Bearer {token}"
         elif user:
             self._login()
 
-    def _send(self, url: str, body: dict, timeout: float | None = None):
-        return self.http.request("POST", url, body=json.dumps(body).encode(), headers=self.headers,
+    def _send(self, url: str, body: dict, timeout: float | None = None, headers: dict | None = None):
+        return self.http.request("POST", url, body=json.dumps(body).encode(), headers=headers or self.headers,
                                  timeout=timeout or self.timeout)
 
     def _login(self) -> None:
         try:
-            response = self.http.request("POST", f"{self.url}/api/v1/auth/token", timeout=self.timeout,
-                                         body=json.dumps({"username": self.user, "password": self.password}).encode(),
-                                         headers={"Content-Type": "application/json"})
+            response = self._send(f"{self.url}/api/v1/auth/token", {"username": self.user, "password": self.password},
+                                  headers=JSON_ONLY)  # not the stale credentials
         except HTTPError:
             response = None
         token = _json(response).get("access_token") if response is not None and response.status == 200 else None

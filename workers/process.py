@@ -1,10 +1,9 @@
 """A worker process: long-poll /engine-rest, call the topic's department adapter, complete or fail.
 
-A process works ``concurrency`` tasks at once (a department's answer takes time, and one task at a time
-left the service tasks queueing behind the clerks' work; bench/NOTES.md): it asks for more whenever fewer
-than that are in hand. Many such processes (on many hosts) may serve one topic: the engine's locks keep each task with one
-worker at a time, and the idempotency key (case + BPMN activity, never the attempt) makes a repeated
-department call after a crash return the first answer.
+A process works ``concurrency`` tasks at once (one by default; more for a department slow to answer):
+it asks for more whenever fewer than that are in hand. Many such processes (on many hosts) may serve one
+topic: the engine's locks keep each task with one worker at a time, and the idempotency key (case + BPMN
+activity, never the attempt) makes a repeated department call after a crash return the first answer.
 """
 import logging
 import os

@@ -39,15 +39,15 @@ def test_each_caller_lists_exactly_the_open_tasks_they_may_take(app, client, clo
         assert listed_task_ids(User(client, username)) == _expected(app, username), username
     supervisor = User(client, f"{REGION}.supervisor")
     assert set(listed_task_ids(supervisor)) == {r["id"] for r in rows if r["region"] == REGION
-                                     and r["state"] != "completed"} | {review_id}
+                                                and r["state"] != "completed"} | {review_id}
     # the filters still narrow the same scope
     clerk = User(client, "q.health.h1")
-    assert set(listed_task_ids(clerk, state="claimed")) == {r["id"] for r in rows if r["region"] == REGION
-                                                 and r["state"] == "claimed" and "health" in r["candidate_groups"]
-                                                 and r["institution"] in (None, "H1")}
-    assert listed_task_ids(clerk, group="cdc") == [r["id"] for r in rows if r["region"] == REGION and r["state"] != "completed"
-                                        and "health" in r["candidate_groups"] and "cdc" in r["candidate_groups"]
-                                        and r["institution"] in (None, "H1")]
+    assert set(listed_task_ids(clerk, state="claimed")) == {
+        r["id"] for r in rows if r["region"] == REGION and r["state"] == "claimed"
+        and "health" in r["candidate_groups"] and r["institution"] in (None, "H1")}
+    assert listed_task_ids(clerk, group="cdc") == [
+        r["id"] for r in rows if r["region"] == REGION and r["state"] != "completed"
+        and "health" in r["candidate_groups"] and "cdc" in r["candidate_groups"] and r["institution"] in (None, "H1")]
     assert listed_task_ids(User(client, "q.tax")) == []
 
 
