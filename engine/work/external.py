@@ -5,7 +5,7 @@ from functools import lru_cache
 
 from SpiffWorkflow.bpmn.specs.event_definitions.item_aware_event import ErrorEventDefinition
 from SpiffWorkflow.bpmn.util import BpmnEvent
-from sqlalchemy import DateTime, Row, bindparam, case as case_when, or_, select, true, update
+from sqlalchemy import ARRAY, DateTime, Row, String, any_, bindparam, case as case_when, or_, select, true, update
 
 from engine.work import cases, runtime
 from engine.work.payloads import check_worker_payload, refused_unless_caught
@@ -45,36 +45,51 @@ def fetch_and_lock(ctx, worker_id: str, topics: dict[str, int], max_tasks: int,
     workers skip each other's rows; on SQLite the statement runs under the database's write lock, so
     its sub-select sees what the other worker committed. Either way no task is locked twice.
     """
-    now, names = ctx.now(), list(topics)
-    params = {"now": now, "topics": names, "max_tasks": max_tasks, "worker": worker_id,
+    now, by_duration = ctx.now(), {}
+    for name, lock_ms in topics.items():
+        by_duration.setdefault(lock_ms, []).append(name)
+    params = {"now": now, "topics": list(topics), "max_tasks": max_tasks, "worker": worker_id,
               "served_topics": list(served.topics or ()), "served_regions": list(served.regions or ())}
-    for i, name in enumerate(names):
-        params[f"topic_{i}"], params[f"expires_{i}"] = name, now + timedelta(milliseconds=topics[name])
+    for i, (lock_ms, names) in enumerate(by_duration.items()):
+        params[f"topics_{i}"], params[f"expires_{i}"] = names, now + timedelta(milliseconds=lock_ms)
     connection = ctx.session.connection()
-    statement = _lock_statement(len(names), served.topics is not None, served.regions is not None)
+    arrays = connection.dialect.name == "postgresql"
+    statement = _lock_statement(len(by_duration), served.topics is not None, served.regions is not None, arrays)
     locked = connection.execute(statement, params).all()
-    found = _with_variables(connection, sorted(locked, key=lambda t: (t.created_at, t.id)))
+    found = _with_variables(connection, sorted(locked, key=lambda t: (t.created_at, t.id)), arrays)
     ctx.session.commit()
     return found
 
 
+def _among(column, name: str, arrays: bool):
+    """``column`` is one of the list bound as ``name``: on PostgreSQL one array parameter (``= ANY``), so
+    the statement's text is the same whatever the list's length and psycopg converts it once and prepares
+    it; elsewhere an IN list rendered per execution."""
+    if arrays:
+        return column == any_(bindparam(name, type_=ARRAY(String)))
+    return column.in_(bindparam(name, expanding=True))
+
+
 @lru_cache(maxsize=64)  # shapes seen: a handful (a worker asks for its topics); bounded all the same
-def _lock_statement(topic_count: int, by_topic: bool, by_region: bool):
+def _lock_statement(durations: int, by_topic: bool, by_region: bool, arrays: bool):
     """The locking UPDATE, built once per shape: workers poll all day, and building a statement and its
-    cache key costs more than the database's work (bench/NOTES.md); every value is a bound parameter."""
+    cache key costs more than the database's work (bench/NOTES.md); every value is a bound parameter.
+    ``durations``: the distinct lock durations asked for (Camunda's lockDuration is per topic; clients
+    mostly give every topic the same), each with its topics."""
     now = bindparam("now")
-    served = [TASKS.c.topic.in_(bindparam("served_topics", expanding=True))] if by_topic else []
+    served = [_among(TASKS.c.topic, "served_topics", arrays)] if by_topic else []
     if by_region:
-        served.append(TASKS.c.region.in_(bindparam("served_regions", expanding=True)))
+        served.append(_among(TASKS.c.region, "served_regions", arrays))
     candidates = (select(TASKS.c.id).where(
-        TASKS.c.kind == TaskKind.SERVICE.value, TASKS.c.topic.in_(bindparam("topics", expanding=True)), *served,
+        TASKS.c.kind == TaskKind.SERVICE.value, _among(TASKS.c.topic, "topics", arrays), *served,
         or_(TASKS.c.state == TaskState.READY.value,
             (TASKS.c.state == TaskState.LOCKED.value) & (TASKS.c.lock_expires_at < now)),
         or_(TASKS.c.retry_at.is_(None), TASKS.c.retry_at <= now))
         .order_by(TASKS.c.created_at).limit(bindparam("max_tasks")).with_for_update(skip_locked=True))
-    # each topic its own lock duration (Camunda's lockDuration is per topic)
-    expires = case_when(*((TASKS.c.topic == bindparam(f"topic_{i}"), bindparam(f"expires_{i}", type_=DateTime()))
-                          for i in range(topic_count)))
+    expires = bindparam("expires_0", type_=DateTime())
+    if durations > 1:
+        expires = case_when(*((_among(TASKS.c.topic, f"topics_{i}", arrays),
+                               bindparam(f"expires_{i}", type_=DateTime())) for i in range(durations)))
     return (update(TASKS).where(TASKS.c.id.in_(candidates.scalar_subquery()))
             .values(state=TaskState.LOCKED.value, lock_owner=bindparam("worker"), lock_expires_at=expires,
                     attempts=TASKS.c.attempts + 1)
@@ -84,20 +99,22 @@ def _lock_statement(topic_count: int, by_topic: bool, by_region: bool):
 # a case's columns once per licence it holds (most hold a few): one round trip, not two. The cases are
 # read apart (OFFSET 0 keeps the planner from merging them into the join), so that each form's JSON is
 # parsed once per case, not once per licence row.
-_CASES = (select(*CASE_COLUMNS).where(CASES.c.id.in_(bindparam("ids", expanding=True))).offset(0)
-          .subquery("locked_cases"))
-CASES_WITH_LICENCES = (select(*_CASES.c, LICENCES.c.kind, LICENCES.c.number, LICENCES.c.data)
-                       .select_from(_CASES.outerjoin(LICENCES, LICENCES.c.case_id == _CASES.c.id))
-                       .order_by(LICENCES.c.id))
+@lru_cache(maxsize=2)
+def _cases_with_licences(arrays: bool):
+    cases_read = (select(*CASE_COLUMNS).where(_among(CASES.c.id, "ids", arrays)).offset(0)
+                  .subquery("locked_cases"))
+    return (select(*cases_read.c, LICENCES.c.kind, LICENCES.c.number, LICENCES.c.data)
+            .select_from(cases_read.outerjoin(LICENCES, LICENCES.c.case_id == cases_read.c.id))
+            .order_by(LICENCES.c.id))
 
 
-def _with_variables(connection, tasks: list[Row]) -> list[LockedTask]:
+def _with_variables(connection, tasks: list[Row], arrays: bool) -> list[LockedTask]:
     """The locked tasks with what each department receives, read in one query whatever their number."""
     if not tasks:
         return []
     by_id: dict[str, Row] = {}
     licences: dict[str, list[Row]] = {}
-    for row in connection.execute(CASES_WITH_LICENCES, {"ids": list({t.case_id for t in tasks})}):
+    for row in connection.execute(_cases_with_licences(arrays), {"ids": list({t.case_id for t in tasks})}):
         by_id.setdefault(row.id, row)
         if row.kind is not None:
             licences.setdefault(row.id, []).append(row)

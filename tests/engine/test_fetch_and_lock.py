@@ -148,3 +148,30 @@ def test_a_backlog_of_service_tasks_is_read_in_queue_order_not_sorted_whole(ctx)
         assert not any(node["Node Type"] == "Sort" for node in _nodes(plan[0]["Plan"])), (analyzed, plan)
     locked = external.fetch_and_lock(ctx, "w", {topic: 60_000 for topic in topics}, 5)
     assert [row.task.case_id for row in locked] == [case.id] * 5  # the oldest: the case's own tasks
+
+
+def test_the_locking_statement_reads_the_same_whatever_the_topics_on_postgresql(clean_db, clock):
+    """Workers list every topic they serve (thirty and more): as an IN list of one parameter each, plus a
+    CASE per topic for its lock duration, the statement ran past what psycopg converts once and prepares
+    (4,096 bytes, 50 parameters), and each fetch was parsed again on both sides. On PostgreSQL the lists
+    are array parameters and the durations grouped: one text for two topics or all of them."""
+    ctx = engine_context(clean_db, clock)
+    if not on_postgres(ctx):
+        pytest.skip("array parameters: PostgreSQL only (SQLite renders the IN lists)")
+    case = start_accepted_case(ctx)
+    topics = _ready_topics(ctx, case.id)
+    sent = []
+    engine = ctx.session.get_bind()
+    listener = lambda conn, cursor, statement, params, context, many: sent.append((statement, params))  # noqa: E731
+    event.listen(engine, "before_cursor_execute", listener)
+    try:
+        few = {topic: 60_000 for topic in topics[:2]}
+        every = {**{topic: 60_000 for topic in topics}, **{f"other.topic.{n}": 60_000 for n in range(40)}}
+        for asked in (few, every):
+            external.fetch_and_lock(ctx, "w", asked, 0)
+    finally:
+        event.remove(engine, "before_cursor_execute", listener)
+    (first, first_params), (second, second_params) = [s for s in sent if s[0].lstrip().startswith("UPDATE tasks")]
+    assert first == second and len(first.encode()) <= 4096
+    assert len(second_params) <= 50 and len(second_params["topics"]) == len(topics) + 40
+    ctx.session.close()
