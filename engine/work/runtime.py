@@ -15,7 +15,7 @@ from sqlalchemy.orm.attributes import flag_modified
 from engine.notify import notices, timeline
 from engine.bpmn.expressions import RestrictedScriptEngine, UnsafeExpression
 from engine.bpmn.model import END, MILESTONE, SERVICE
-from engine.bpmn.serializer import StateSerializer
+from engine.bpmn.serializer import StateSerializer, id_text
 from engine.definitions import spec_cache
 from engine.errors import Problem, ProcessFailure, StepRefused
 from engine.store.models import Case, CaseItem, Definition, Incident, Task, TaskCandidate
@@ -91,7 +91,7 @@ def _is_waiting(task) -> bool:
 
 def waiting_tasks(workflow) -> dict:
     """Spiff tasks a clerk or worker must act on, by id."""
-    return {str(task.id): task for task in _all_tasks(workflow) if _is_waiting(task)}
+    return {id_text(task.id): task for task in _all_tasks(workflow) if _is_waiting(task)}
 
 
 def _scan(workflow, activities: dict):
@@ -99,7 +99,7 @@ def _scan(workflow, activities: dict):
     waiting, reached = {}, []
     for task in _all_tasks(workflow):
         if _is_waiting(task):
-            waiting[str(task.id)] = task
+            waiting[id_text(task.id)] = task
         elif task.state == SpiffState.COMPLETED:
             act = activities.get(getattr(task.task_spec, "bpmn_id", None) or "")
             if act is not None and act["kind"] in (MILESTONE, END):
@@ -261,7 +261,7 @@ def _new_task_row(ctx, case: Case, definition: Definition, activities: dict, spi
     deadline_kind = deadline_kind if limit else case.deadline_kind
     groups = act.get("candidate_groups", [])
     row = json_rows.built(
-        Task, id=str(spiff_task.id), case_id=case.id, definition_id=definition.id, region=case.region,
+        Task, id=id_text(spiff_task.id), case_id=case.id, definition_id=definition.id, region=case.region,
         bpmn_id=spiff_task.task_spec.bpmn_id, name=act.get("name") or spiff_task.task_spec.bpmn_id,
         kind=kind.value, lane=spiff_task.task_spec.lane, candidate_groups=groups, department=act.get("department"),
         topic=act.get("topic"), form_key=act.get("form_key"), item=act.get("item"),
