@@ -10,6 +10,8 @@ from sqlalchemy.engine import Engine
 from sqlalchemy.exc import DisconnectionError
 from sqlalchemy.orm import scoped_session, Session, sessionmaker
 
+from engine.store.lazy_description import use_lazy_description
+
 MIGRATIONS = Path(__file__).parent / "migrations"
 
 
@@ -46,6 +48,7 @@ def connection_events(engine: Engine) -> None:
         event.listen(engine, "connect", sqlite_pragmas)
     elif engine.dialect.name == "postgresql":
         event.listen(engine.pool, "checkout", replace_if_closed_by_server)
+        event.listen(engine, "connect", use_lazy_description)
 
 
 def replace_if_closed_by_server(dbapi_connection, _record, _proxy) -> None:
