@@ -37,7 +37,6 @@ class ExternalWorker:
         self.concurrency = max(concurrency, 1)
         self.stopping = threading.Event()
         self.handled = 0
-        self._in_hand = threading.Semaphore(self.concurrency)  # a slot per task worked at once
         self._count = threading.Lock()
 
     def install_signal_handlers(self) -> None:
@@ -56,6 +55,7 @@ class ExternalWorker:
         log.info("worker %s stopped after %d tasks", self.worker_id, self.handled)
 
     def _run_concurrently(self) -> None:
+        self._in_hand = threading.Semaphore(self.concurrency)  # a slot per task worked at once
         with ThreadPoolExecutor(self.concurrency, thread_name_prefix="task") as pool:
             while not self.stopping.is_set():
                 if not self._in_hand.acquire(timeout=0.5):  # every slot busy: ask for nothing yet

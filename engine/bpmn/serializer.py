@@ -21,6 +21,7 @@ from SpiffWorkflow.bpmn.specs.defaults import ServiceTask
 from SpiffWorkflow.bpmn.specs.mixins.events.event_types import CatchingEvent
 from SpiffWorkflow.camunda.serializer.config import CAMUNDA_CONFIG
 from SpiffWorkflow.task import Task
+from SpiffWorkflow.util.deep_merge import DeepMerge
 from SpiffWorkflow.util.task import TaskState
 
 from engine.bpmn.replacements import replace
@@ -104,9 +105,8 @@ class SettledTaskConverter(TaskConverter):
         if parent is None:
             data, delta = task.data, {}
         else:
-            mine, theirs = task.data, parent.data
-            data, delta = {}, {"updates": {k: v for k, v in mine.items() if k not in theirs or v != theirs[k]},
-                               "deletions": [k for k in theirs if k not in mine]}
+            data, delta = {}, {"updates": DeepMerge.get_updated_keys(parent.data, task.data),
+                               "deletions": DeepMerge.get_deleted_keys(parent.data, task.data)}
         internal = task.internal_data
         dct = {"id": id_text(task.id), "parent": id_text(task._parent) if parent is not None else None,
                "children": [id_text(child) for child in task._children],
@@ -127,7 +127,6 @@ class SettledTaskConverter(TaskConverter):
             dct["typename"] = self.typename  # the registry's own copy of the stored dict, read no more
             task._kept_dict = (key, dct)
         return task
-
 
     def _restored_task(self, dct, workflow) -> Task:
         """The task SpiffWorkflow's ``TaskConverter.from_dict`` restores, for less: the parent looked up

@@ -37,9 +37,6 @@ class LazyColumns(Sequence):
             column = self._made[index] = psycopg.Column(self._result, index)
         return column
 
-    def __eq__(self, other):
-        return isinstance(other, Sequence) and list(self) == list(other)
-
     def __repr__(self) -> str:
         return repr(list(self))
 
