@@ -7,11 +7,17 @@ threads never share one workflow object; it puts it back only after its commit s
 Steps start from a task id, so the cache also knows which waiting tasks its workflows hold
 (``may_hold_task``): a step that will find nothing here reads the case's state with its lock, in one
 statement instead of two.
+
+What the cache lets go of (an entry evicted, replaced or found stale; a workflow offered while the
+cache is off) it owns alone, and takes apart (``engine.bpmn.teardown``): freed at once, not by the
+cycle collector's pauses.
 """
 import os
 import threading
 from collections import OrderedDict
 from contextlib import contextmanager
+
+from engine.bpmn.teardown import take_apart
 
 # workflows kept per process (a Qinbei case's is about 100 KB in memory); 0 turns the cache off
 DEFAULT_SIZE = int(os.environ.get("WORKFLOW_CACHE_SIZE", "128"))
@@ -33,18 +39,20 @@ class WorkflowCache:
         """The workflow saved as ``row_version`` of the case, removed from the cache; else ``None``."""
         with self._lock:
             entry = self._pop(case_id)
-            found = entry[1] if entry is not None and entry[0] == row_version else None
-            if found is None:
-                self.misses += 1
-            else:
+            if entry is not None and entry[0] == row_version:
                 self.hits += 1
-            return found
+                return entry[1]
+            self.misses += 1
+            if entry is not None:  # saved at a version a step elsewhere has moved on from
+                take_apart(entry[1])
+            return None
 
     def put(self, case_id: str, row_version: int, workflow, waiting_task_ids=()) -> None:
         if self.size <= 0:
+            take_apart(workflow)
             return
         with self._lock:
-            self._pop(case_id)
+            self._drop(self._pop(case_id), keep=workflow)
             self._entries[case_id] = (row_version, workflow, tuple(waiting_task_ids))
             self._case_of_task.update(dict.fromkeys(waiting_task_ids, case_id))
             self._trim()
@@ -56,12 +64,19 @@ class WorkflowCache:
                 self._case_of_task.pop(task_id, None)
         return entry
 
+    @staticmethod
+    def _drop(entry, keep=None) -> None:
+        if entry is not None and entry[1] is not keep:
+            take_apart(entry[1])
+
     def _trim(self) -> None:
         while len(self._entries) > self.size:
-            self._pop(next(iter(self._entries)))
+            self._drop(self._pop(next(iter(self._entries))))
 
     def clear(self) -> None:
         with self._lock:
+            for _version, workflow, _waiting in self._entries.values():
+                take_apart(workflow)
             self._entries.clear()
             self._case_of_task.clear()
 

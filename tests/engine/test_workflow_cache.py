@@ -55,10 +55,19 @@ def test_a_step_taken_elsewhere_makes_the_kept_workflow_stale_and_it_is_not_used
     ctx.session.close()
 
 
+class Kept:
+    """A stand-in workflow: what ``take_apart`` empties is its attribute dict."""
+    def __init__(self):
+        self.tasks = {"task": object()}
+
+    def taken_apart(self) -> bool:
+        return vars(self) == {}
+
+
 def test_the_cache_keeps_at_most_its_size_and_forgets_the_oldest():
     cache = WorkflowCache(size=2)
     for n in range(3):
-        cache.put(f"case-{n}", 1, object())
+        cache.put(f"case-{n}", 1, Kept())
     assert cache.take("case-0", 1) is None
     assert cache.take("case-2", 1) is not None
     assert cache.take("case-2", 1) is None  # taken: one step at a time uses a workflow object
@@ -66,14 +75,38 @@ def test_the_cache_keeps_at_most_its_size_and_forgets_the_oldest():
 
 def test_the_cache_knows_which_tasks_its_workflows_wait_on_until_they_leave_it():
     cache = WorkflowCache(size=1)
-    cache.put("case-1", 1, object(), ["task-a", "task-b"])
+    cache.put("case-1", 1, Kept(), ["task-a", "task-b"])
     assert cache.may_hold_task("task-a") and cache.may_hold_task("task-b")
     assert not cache.may_hold_task("task-c")
     cache.take("case-1", 1)
     assert not cache.may_hold_task("task-a")  # taken: the next step reads the stored state
-    cache.put("case-1", 2, object(), ["task-b"])
-    cache.put("case-2", 1, object(), ["task-c"])  # evicts case-1
+    cache.put("case-1", 2, Kept(), ["task-b"])
+    cache.put("case-2", 1, Kept(), ["task-c"])  # evicts case-1
     assert not cache.may_hold_task("task-b") and cache.may_hold_task("task-c")
+
+
+def test_what_the_cache_lets_go_of_it_takes_apart_and_what_it_hands_out_it_does_not():
+    """Evicted, replaced, found stale, offered while off, cleared: no one else holds those workflows, so
+    they are emptied for reference counting to free (engine.bpmn.teardown); a taken one is the step's."""
+    cache = WorkflowCache(size=2)
+    evicted, replaced, stale, taken, newer, cleared = (Kept() for _ in range(6))
+    cache.put("case-1", 1, evicted)
+    cache.put("case-2", 1, replaced)
+    cache.put("case-2", 2, newer)  # the case's next step saved elsewhere: the older entry replaced
+    cache.put("case-3", 1, stale)  # evicts case-1
+    assert evicted.taken_apart() and replaced.taken_apart()
+    assert cache.take("case-3", 2) is None and stale.taken_apart()  # a step elsewhere moved the case on
+    assert cache.take("case-2", 2) is newer and not newer.taken_apart()
+    cache.put("case-2", 3, newer)  # the step that took it puts it back: the same object is kept whole
+    assert not newer.taken_apart()
+    cache.put("case-4", 1, taken)
+    assert cache.take("case-4", 1) is taken and not taken.taken_apart()
+    cache.put("case-5", 1, cleared)
+    cache.clear()
+    assert cleared.taken_apart() and not taken.taken_apart()
+    off, offered = WorkflowCache(size=0), Kept()
+    off.put("case-6", 1, offered)
+    assert offered.taken_apart() and off.take("case-6", 1) is None
 
 
 def _case_reads(ctx, step) -> list[str]:
