@@ -131,27 +131,36 @@ def case_of_task(ctx, task_id: str) -> Case:
     return case
 
 
-# PostgreSQL: the case locked with its open tasks and items as JSON, one statement. A statement reads
-# with the snapshot it took before it waited for the lock: ``fresh`` says whether the locked row is the
-# version that snapshot saw. If a step committed meanwhile (every step writes the case row) it is not,
-# and the tasks and items are read again, after the lock.
+# PostgreSQL: the case and the task locked, with the case's open tasks and items as JSON, one statement.
+# A statement reads with the snapshot it took before it waited for the locks: ``fresh`` says whether
+# both locked rows are the versions that snapshot saw. If a step committed meanwhile (every step writes
+# the case row), or the task moved (a claim, an unclaim, a hand-over: they lock the task row alone), it
+# is not, and the tasks and items are read again, after the locks.
 _OPEN = ", ".join(f"'{state}'" for state in OPEN_TASK_STATES)
 _WITH_ROWS = (
     literal_column(f"(SELECT json_agg(t) FROM tasks t WHERE t.case_id = cases.id AND t.state IN ({_OPEN}))",
                    JSON).label("open_tasks"),
     literal_column("(SELECT json_agg(i) FROM case_items i WHERE i.case_id = cases.id)", JSON).label("case_items"),
-    literal_column("cases.xmin = (SELECT seen.xmin FROM cases seen WHERE seen.id = cases.id)",
+    literal_column("cases.xmin = (SELECT seen.xmin FROM cases seen WHERE seen.id = cases.id) AND "
+                   "locked_task.xmin = (SELECT seen.xmin FROM tasks seen WHERE seen.id = locked_task.id)",
                    Boolean).label("fresh"))
 
 
 def _step_read(with_state: bool):
-    """The case's columns (its state only ``with_state``), locked, with its open tasks and items: Core,
-    whose rows ``json_rows.attach`` makes the session's objects (the ORM's entity loading cost more than
-    the database's work)."""
-    cases = Case.__table__
+    """The case's columns (its state only ``with_state``) with its open tasks and items, the case row and
+    the task's row locked: Core, whose rows ``json_rows.attach`` makes the session's objects (the ORM's
+    entity loading cost more than the database's work).
+
+    ``FOR NO KEY UPDATE``: steps on a case still wait for one another, while rows that only refer to the
+    case (a claim's timeline entry, an escalation) are not held up by its foreign-key check. The task's
+    row stays as read until the step commits, so the step's own UPDATE of it needs no guard of its own
+    (``tasks.finish``). Rows are locked case first, task second, as a step's write did before."""
+    cases, locked_task = Case.__table__, Task.__table__.alias("locked_task")
     columns = [column for column in cases.c if with_state or column.key != "state"]
-    return (select(*columns, *_WITH_ROWS).where(cases.c.id == _CASE_ID_OF_TASK)
-            .with_for_update())
+    return (select(*columns, *_WITH_ROWS)
+            .select_from(cases.join(locked_task, (locked_task.c.id == bindparam("task_id"))
+                                    & (locked_task.c.case_id == cases.c.id)))
+            .with_for_update(key_share=True))
 
 
 STEP_OF_TASK, STEP_OF_TASK_WITH_STATE = _step_read(False), _step_read(True)

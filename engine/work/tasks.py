@@ -142,15 +142,20 @@ def complete(ctx, actor: Actor, task_id: str, data: dict) -> Task:
     if task.delegation == Delegation.PENDING:
         return _resolve_delegation(ctx, actor, task, case, data)
     return finish(ctx, actor.username, task, case, definition, data, "claimed_by", actor.username,
-                  open_rows=open_rows, items=items)
+                  open_rows=open_rows, items=items, locked=True)
 
 
 def finish(ctx, username: str, task: Task, case, definition: DeployedVersion, data: dict, still_open: str,
-           holder: str | None = None, open_rows: dict | None = None, items: dict | None = None) -> Task:
-    """Close the row (only while ``GUARDS[still_open]`` holds: one completion wins), run the BPMN task, commit."""
-    won = guarded_update(ctx, task, still_open, {"state": TaskState.COMPLETED.value, "completed_at": ctx.now(),
-                                                 "completed_by": username}, holder)
-    if not won:
+           holder: str | None = None, open_rows: dict | None = None, items: dict | None = None,
+           locked: bool = False) -> Task:
+    """Close the row, run the BPMN task, commit. ``locked``: the caller read the row under its lock
+    (``cases.step_of_task``) and found ``GUARDS[still_open]`` holding, so the step's own write closes
+    it; else a conditional UPDATE closes it first, only while the guard holds (one completion wins)."""
+    closed = {"state": TaskState.COMPLETED.value, "completed_at": ctx.now(), "completed_by": username}
+    if locked:
+        for key, value in closed.items():
+            setattr(task, key, value)
+    elif not guarded_update(ctx, task, still_open, closed, holder):
         ctx.session.rollback()
         raise Conflict("任务已被完成", field="task_id")
 

@@ -176,7 +176,7 @@ def test_a_worker_completion_checks_its_scope_on_the_row_the_step_locks(app, cli
     first_read = next(s for s in statements if s.startswith("SELECT"))
     assert "FROM cases" in first_read, first_read  # the case lock comes first
     if engine.dialect.name == "postgresql":
-        assert "FOR UPDATE" in first_read and "FROM tasks t WHERE t.case_id = cases.id" in first_read
+        assert "FOR NO KEY UPDATE" in first_read and "FROM tasks t WHERE t.case_id = cases.id" in first_read
         assert reads == [], reads
     else:
         assert len(reads) == 1 and "tasks.case_id =" in reads[0], reads

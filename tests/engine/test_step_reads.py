@@ -4,13 +4,20 @@ step committed while it waited."""
 import threading
 import time
 
-from sqlalchemy import select, text
+import pytest
+from sqlalchemy import func, select, text, update
 
-from engine.states import ItemStatus, TaskKind, TaskState
+from engine.definitions import spec_cache
+from engine.errors import Conflict
+from engine.notify import timeline
+from engine.scope import Actor
+from engine.states import ItemStatus, Role, TaskKind, TaskState
 from engine.store.db import make_session_factory
-from engine.store.models import Case, CaseItem, Task
-from engine.work import cases, external
-from tests.engine.helpers import engine_context, on_postgres, open_tasks, start_accepted_case, statements_during
+from engine.store.models import Case, CaseEvent, CaseItem, Task
+from engine.work import cases, external, tasks
+from tests.engine.helpers import (
+    REGION, engine_context, on_postgres, open_tasks, start_accepted_case, start_case, statements_during,
+)
 
 
 
@@ -25,7 +32,7 @@ def test_a_workers_step_reads_case_tasks_and_items_in_one_statement(ctx):
     locked, open_rows, items = read["step"]
     assert locked.id == case.id and set(open_rows) == {t.id for t in open_tasks(ctx, case.id)}
     if on_postgres(ctx):
-        assert len(sent) == 1 and "FOR UPDATE" in sent[0]
+        assert len(sent) == 1 and "FOR NO KEY UPDATE" in sent[0]
         expected = {i.item: i.status for i in ctx.session.scalars(select(CaseItem).where(CaseItem.case_id == case.id))}
         assert {code: item.status for code, item in items.items()} == expected
         task = open_rows[service[0].id]
@@ -100,3 +107,92 @@ def test_a_worker_completes_with_the_rows_the_one_statement_read(ctx):
     item = ctx.session.scalars(select(CaseItem).where(CaseItem.case_id == case.id,
                                                       CaseItem.item == "birth_certificate")).one()
     assert item.status == ItemStatus.DONE.value and item.completed_at is not None
+
+
+def _review_claimed_by(ctx, clerk):
+    case = start_case(ctx, ["birth_certificate"])
+    [review] = open_tasks(ctx, case.id)
+    tasks.claim(ctx, clerk, review.id)
+    return case, review
+
+
+def _reviewer(ctx) -> Actor:
+    case = start_case(ctx, ["birth_certificate"])
+    [review] = open_tasks(ctx, case.id)
+    return Actor(username="clerk-a", role=Role.CLERK, region=REGION, groups=tuple(review.candidate_groups))
+
+
+def test_a_clerks_completion_sends_the_step_read_and_the_commits_write_alone(ctx):
+    """Seed 002 (钦北): "窗口收件…受理" — the review's completion closes its row in the step's own write:
+    the row was read with its lock (PostgreSQL: two statements; before, a guarded UPDATE came between)."""
+    clerk = _reviewer(ctx)
+    case, review = _review_claimed_by(ctx, clerk)
+    spec_cache.version(ctx.session, review.definition_id)  # read once per process, not per step
+    ctx.session.expunge_all()
+    sent = statements_during(ctx, lambda: tasks.complete(ctx, clerk, review.id, {"decision": "accept"}))
+    if on_postgres(ctx):
+        assert len(sent) == 2 and "FOR NO KEY UPDATE" in sent[0] and sent[1].lstrip().startswith("WITH")
+    ctx.session.expire_all()
+    done = ctx.session.get(Task, review.id)
+    assert (done.state, done.completed_by) == (TaskState.COMPLETED.value, "clerk-a")
+    assert done.completed_at is not None and ctx.session.get(Case, case.id).accepted_at is not None
+
+
+def test_a_task_unclaimed_while_its_completion_waited_is_not_completed(clean_db, clock):
+    """The step reads the task with its lock; a hand-back committed while it waited is what it sees: 409,
+    and the task stays ready for the next clerk, the case as it was."""
+    first, second = engine_context(clean_db, clock), engine_context(clean_db, clock)
+    try:
+        clerk = _reviewer(first)
+        case, review = _review_claimed_by(first, clerk)
+        version = first.session.get(Case, case.id).row_version
+        first.session.expunge_all()
+        # the clerk hands it back, still uncommitted: the completion below waits for the task's row
+        second.session.execute(update(Task).where(Task.id == review.id).values(
+            state=TaskState.READY.value, assignee=None))
+        outcome = {}
+
+        def completing():
+            try:
+                tasks.complete(first, clerk, review.id, {"decision": "accept"})
+                outcome["done"] = True
+            except Conflict as exc:
+                outcome["conflict"] = exc
+
+        thread = threading.Thread(target=completing)
+        thread.start()
+        if on_postgres(first):
+            _until_waiting_for_a_lock(second)
+        second.session.commit()
+        thread.join(timeout=30)
+        assert "conflict" in outcome and "done" not in outcome
+        first.session.rollback()
+        first.session.expire_all()
+        task = first.session.get(Task, review.id)
+        assert (task.state, task.assignee) == (TaskState.READY.value, None)
+        assert first.session.get(Case, case.id).row_version == version
+    finally:
+        first.session.close()
+        second.session.close()
+
+
+def test_rows_that_only_refer_to_a_case_are_not_held_up_by_its_step(clean_db, clock):
+    """A step holds its case with FOR NO KEY UPDATE: another transaction's row referring to the case (a
+    claim's timeline entry, an escalation) passes its foreign-key check at once."""
+    first, second = engine_context(clean_db, clock), engine_context(clean_db, clock)
+    if not on_postgres(first):
+        pytest.skip("SQLite: a step holds the whole database's write lock")
+    try:
+        case = start_accepted_case(first)
+        service = next(t for t in open_tasks(first, case.id) if t.kind == TaskKind.SERVICE.value)
+        first.session.expunge_all()
+        cases.step_of_task(first, service.id)  # holds the case (and the task)
+        second.session.execute(text("SET LOCAL lock_timeout = '2s'"))
+        timeline.record(second, case.id, "note", actor="supervisor")
+        second.session.commit()  # a FOR UPDATE on the case would have held this until the step ended
+        assert second.session.scalar(select(func.count()).select_from(CaseEvent).where(
+            CaseEvent.case_id == case.id, CaseEvent.kind == "note")) == 1
+    finally:
+        first.session.rollback()
+        first.session.close()
+        second.session.close()
