@@ -123,7 +123,7 @@ def _reviewer(ctx) -> Actor:
 
 
 def test_a_clerks_completion_sends_the_step_read_and_the_commits_write_alone(ctx):
-    """Seed 002 (钦北): "窗口收件…受理" — the review's completion closes its row in the step's own write:
+    """Seed 002 (钦北): "实行“一窗受理、集成服务”" — the review's completion closes its row in the step's own write:
     the row was read with its lock (PostgreSQL: two statements; before, a guarded UPDATE came between)."""
     clerk = _reviewer(ctx)
     case, review = _review_claimed_by(ctx, clerk)

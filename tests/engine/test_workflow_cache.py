@@ -112,7 +112,8 @@ def test_what_the_cache_lets_go_of_it_takes_apart_and_what_it_hands_out_it_does_
 def _case_reads(ctx, step) -> list[str]:
     """The statements reading the case row while ``step`` runs (the lock, with the task's on PostgreSQL; a
     lazy state read; not the worker's fetch, which reads its locked cases with their licences)."""
-    return statements_during(ctx, step, r"(?s)^\s*SELECT\b(?!\s*locked_cases).*FROM cases\s+(?:WHERE|JOIN tasks AS locked_task)")
+    return statements_during(
+        ctx, step, r"(?s)^\s*SELECT\b(?!\s*locked_cases).*FROM cases\s+(?:WHERE|JOIN tasks AS locked_task)")
 
 
 def test_a_step_this_process_holds_no_workflow_for_reads_the_state_with_the_case_lock(clean_db, clock,
