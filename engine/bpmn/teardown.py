@@ -13,7 +13,6 @@ p99 stalls in bench/NOTES.md). Emptying the workflows' attribute dicts breaks ev
 def take_apart(workflow) -> None:
     """Empty ``workflow`` and its sub-process workflows so that, once the caller lets go of it, all of it
     is freed by reference counting. Only for a workflow no one holds: it is unusable afterwards."""
-    subprocesses = getattr(workflow, "subprocesses", None) or {}
-    for subprocess in list(subprocesses.values()):
+    for subprocess in getattr(workflow, "subprocesses", {}).values():
         vars(subprocess).clear()
     vars(workflow).clear()

@@ -43,19 +43,19 @@ class WorkflowCache:
                 self.hits += 1
                 return entry[1]
             self.misses += 1
-            if entry is not None:  # saved at a version a step elsewhere has moved on from
-                take_apart(entry[1])
-            return None
+        _take_apart([entry])  # saved at a version a step elsewhere has moved on from
+        return None
 
     def put(self, case_id: str, row_version: int, workflow, waiting_task_ids=()) -> None:
         if self.size <= 0:
             take_apart(workflow)
             return
         with self._lock:
-            self._drop(self._pop(case_id), keep=workflow)
+            dropped = [self._pop(case_id)]
             self._entries[case_id] = (row_version, workflow, tuple(waiting_task_ids))
             self._case_of_task.update(dict.fromkeys(waiting_task_ids, case_id))
-            self._trim()
+            dropped += self._trim()
+        _take_apart(dropped, keep=workflow)
 
     def _pop(self, case_id: str):
         entry = self._entries.pop(case_id, None)
@@ -64,21 +64,19 @@ class WorkflowCache:
                 self._case_of_task.pop(task_id, None)
         return entry
 
-    @staticmethod
-    def _drop(entry, keep=None) -> None:
-        if entry is not None and entry[1] is not keep:
-            take_apart(entry[1])
-
-    def _trim(self) -> None:
+    def _trim(self) -> list:
+        """The oldest entries beyond the size, removed (the caller takes them apart, out of the lock)."""
+        dropped = []
         while len(self._entries) > self.size:
-            self._drop(self._pop(next(iter(self._entries))))
+            dropped.append(self._pop(next(iter(self._entries))))
+        return dropped
 
     def clear(self) -> None:
         with self._lock:
-            for _version, workflow, _waiting in self._entries.values():
-                take_apart(workflow)
+            dropped = list(self._entries.values())
             self._entries.clear()
             self._case_of_task.clear()
+        _take_apart(dropped)
 
     @contextmanager
     def at_least(self, size: int):
@@ -89,7 +87,16 @@ class WorkflowCache:
         finally:
             self.size = previous
             with self._lock:
-                self._trim()
+                dropped = self._trim()
+            _take_apart(dropped)
+
+
+def _take_apart(entries: list, keep=None) -> None:
+    """Free what the cache let go of (``None``: nothing was there), after its lock is released: freeing a
+    workflow's few hundred objects need not hold up the other threads' takes and puts."""
+    for entry in entries:
+        if entry is not None and entry[1] is not keep:
+            take_apart(entry[1])
 
 
 workflow_cache = WorkflowCache()

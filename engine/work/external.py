@@ -51,7 +51,9 @@ def fetch_and_lock(ctx, worker_id: str, topics: dict[str, int], max_tasks: int,
     params = {"now": now, "topics": list(topics), "max_tasks": max_tasks, "worker": worker_id,
               "served_topics": list(served.topics or ()), "served_regions": list(served.regions or ())}
     for i, (lock_ms, names) in enumerate(by_duration.items()):
-        params[f"topics_{i}"], params[f"expires_{i}"] = names, now + timedelta(milliseconds=lock_ms)
+        params[f"expires_{i}"] = now + timedelta(milliseconds=lock_ms)
+        if len(by_duration) > 1:  # which topics lock for how long (one duration: the statement needs no list)
+            params[f"topics_{i}"] = names
     connection = ctx.session.connection()
     arrays = connection.dialect.name == "postgresql"
     statement = _lock_statement(len(by_duration), served.topics is not None, served.regions is not None, arrays)
